@@ -1,0 +1,100 @@
+// swift-tools-version:6.1
+// PaaSTech Cloud: one Swift package, one multi-call executable `paastech`.
+// Linux only; every C dependency comes from Debian through pkg-config.
+import PackageDescription
+
+/// A system-library target: `Sources/<name>/module.modulemap` + `shim.h`.
+func systemLibrary(_ name: String, pkgConfig: String, apt: String) -> Target {
+    .systemLibrary(name: name, pkgConfig: pkgConfig, providers: [.apt([apt])])
+}
+
+let package = Package(
+    name: "paastech",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "paastech", targets: ["paastech"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+    ],
+    targets: [
+        // C libraries from Debian.
+        systemLibrary("CPostgres", pkgConfig: "libpq", apt: "libpq-dev"),
+        systemLibrary("CSSH", pkgConfig: "libssh", apt: "libssh-dev"),
+        systemLibrary("CGit2", pkgConfig: "libgit2", apt: "libgit2-dev"),
+        systemLibrary("CSeccomp", pkgConfig: "libseccomp", apt: "libseccomp-dev"),
+        systemLibrary("CSystemd", pkgConfig: "libsystemd", apt: "libsystemd-dev"),
+        systemLibrary("COpenSSL", pkgConfig: "libcrypto", apt: "libssl-dev"),
+
+        // Build tool: embeds SQL migrations, the OpenAPI document and templates in the binary.
+        .executableTarget(name: "embed-files", path: "Plugins/EmbedFilesTool"),
+        .plugin(name: "EmbedFiles", capability: .buildTool(), dependencies: ["embed-files"]),
+
+        // One library per concern.
+        .target(name: "PlatformConfig", dependencies: [
+            .product(name: "TOMLKit", package: "TOMLKit"),
+        ]),
+        .target(name: "Systemd", dependencies: [
+            "CSystemd",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+        ]),
+        .target(name: "Postgres", dependencies: [
+            "CPostgres",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Store", dependencies: [
+            "Postgres", "Credentials",
+            .product(name: "Logging", package: "swift-log"),
+        ], exclude: ["Embedded"], plugins: ["EmbedFiles"]),
+        .target(name: "Credentials", dependencies: ["COpenSSL"]),
+        .target(name: "Mail", dependencies: [
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "API", dependencies: [
+            "PlatformConfig", "Systemd", "Postgres", "Store", "Credentials", "Mail",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ], exclude: ["Embedded"], plugins: ["EmbedFiles"]),
+        .target(name: "DevPlatform", dependencies: [
+            "PlatformConfig", "Systemd", "Postgres", "Store",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+
+        // The one executable: thin subcommands that assemble services from the libraries.
+        .executableTarget(name: "paastech", dependencies: [
+            "PlatformConfig", "Systemd", "Postgres", "Store", "Credentials", "API", "DevPlatform",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
+        .testTarget(name: "PlatformConfigTests", dependencies: ["PlatformConfig"]),
+        .testTarget(name: "SystemdTests", dependencies: ["Systemd",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
+        .testTarget(name: "CredentialsTests", dependencies: ["Credentials"]),
+        .testTarget(name: "MailTests", dependencies: ["Mail"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "DevPlatform"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Postgres", "DevPlatform"]),
+        .testTarget(name: "APITests", dependencies: ["API", "Store", "Postgres", "DevPlatform", "PlatformConfig", "Credentials",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird")]),
+    ]
+)

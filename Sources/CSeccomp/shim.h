@@ -1,0 +1,2 @@
+// Every header of this C library that Swift code uses.
+#include <seccomp.h>

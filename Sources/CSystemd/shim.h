@@ -1,0 +1,4 @@
+// Every header of this C library that Swift code uses.
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-journal.h>
+#include <systemd/sd-bus.h>
