@@ -1,0 +1,125 @@
+import Foundation
+import Hummingbird
+import Store
+
+extension ControlPlane {
+    struct ProjectRequest: Decodable { var name: String }
+    struct ProjectPatchRequest: Decodable {
+        var name: String?
+        var defaultBranch: String?
+        enum CodingKeys: String, CodingKey { case name, defaultBranch = "default_branch" }
+    }
+    struct DeploymentPatchRequest: Decodable {
+        var env: [String: String]?
+        var instances: Int?
+        var memoryMB: Int?
+        var cpu: Double?
+        enum CodingKeys: String, CodingKey { case env, instances, memoryMB = "memory_mb", cpu }
+    }
+
+    /// Port of the git server in `ssh://` remotes until gitd's own configuration exists.
+    static let defaultGitPort = 2222
+
+    func addProjectRoutes(to v1: RouterGroup<APIRequestContext>) {
+        v1.get("projects") { _, context in
+            ListBody(items: try await store.projects(for: try context.viewer()).map(projectBody))
+        }
+
+        v1.post("projects") { request, context in
+            let user = try context.requireUser()
+            guard user.emailVerified else {
+                throw APIError(.forbidden, code: "email_unverified", "verify your e-mail address before creating projects")
+            }
+            let body = try await request.decode(as: ProjectRequest.self, context: context)
+            let project = try await store.createProject(userID: user.id, name: body.name)
+            await audit(context, "project.created", target: project.name)
+            return EditedResponse(status: .created, response: projectBody(project))
+        }
+
+        v1.get("projects/:uuid") { _, context in
+            projectBody(try await requireProject(context))
+        }
+
+        v1.patch("projects/:uuid") { request, context in
+            let uuid = try context.uuidParameter()
+            let body = try await request.decode(as: ProjectPatchRequest.self, context: context)
+            guard let project = try await store.updateProject(uuid: uuid, for: try context.viewer(), name: body.name,
+                                                              defaultBranch: body.defaultBranch) else {
+                throw APIError.notFound("project")
+            }
+            await audit(context, "project.updated", target: project.name)
+            return projectBody(project)
+        }
+
+        v1.delete("projects/:uuid") { _, context in
+            let project = try await requireProject(context)
+            guard try await store.deleteProject(uuid: project.uuid, for: try context.viewer()) else {
+                throw APIError.notFound("project")
+            }
+            await audit(context, "project.deleted", target: project.name)
+            return Response(status: .noContent)
+        }
+
+        v1.get("projects/:uuid/deployments") { _, context in
+            let project = try await requireProject(context)
+            let deployments = try await store.deployments(projectUUID: project.uuid, for: try context.viewer()) ?? []
+            return ListBody(items: deployments.map { DeploymentBody($0, url: appURL($0, in: project)) })
+        }
+
+        v1.get("deployments/:uuid") { _, context in
+            let (deployment, project) = try await requireDeployment(context)
+            return DeploymentBody(deployment, url: appURL(deployment, in: project))
+        }
+
+        v1.patch("deployments/:uuid") { request, context in
+            let (deployment, project) = try await requireDeployment(context)
+            let body = try await request.decode(as: DeploymentPatchRequest.self, context: context)
+            var config = deployment.config
+            if let env = body.env { config.env = env }
+            if let instances = body.instances { config.instances = instances }
+            if let memory = body.memoryMB { config.memoryMB = memory }
+            if let cpu = body.cpu { config.cpu = cpu }
+            guard let updated = try await store.updateDeploymentConfig(uuid: deployment.uuid, for: try context.viewer(),
+                                                                       config: config) else {
+                throw APIError.notFound("deployment")
+            }
+            // Names of changed variables only: values may be secrets.
+            await audit(context, "deployment.config_changed", target: "\(project.name)/\(deployment.name)",
+                        details: ["env_keys": config.env.keys.sorted().joined(separator: ",")])
+            return DeploymentBody(updated, url: appURL(updated, in: project))
+        }
+
+        v1.get("deployments/:uuid/releases") { _, context in
+            let uuid = try context.uuidParameter()
+            guard let releases = try await store.releases(deploymentUUID: uuid, for: try context.viewer()) else {
+                throw APIError.notFound("deployment")
+            }
+            return ListBody(items: releases.map(ReleaseBody.init))
+        }
+    }
+
+    func requireProject(_ context: APIRequestContext) async throws -> Project {
+        let uuid = try context.uuidParameter()
+        guard let project = try await store.project(uuid: uuid, for: try context.viewer()) else { throw APIError.notFound("project") }
+        return project
+    }
+
+    func requireDeployment(_ context: APIRequestContext) async throws -> (Deployment, Project) {
+        let uuid = try context.uuidParameter()
+        let viewer = try context.viewer()
+        guard let deployment = try await store.deployment(uuid: uuid, for: viewer),
+              let project = try await store.project(uuid: deployment.projectUUID, for: viewer) else {
+            throw APIError.notFound("deployment")
+        }
+        return (deployment, project)
+    }
+
+    func projectBody(_ project: Project) -> ProjectBody {
+        ProjectBody(project, gitHost: "\(configuration.platform.domain):\(Self.defaultGitPort)")
+    }
+
+    /// `<deployment>.<project>.<apps-domain>`, the name the edge routes.
+    func appURL(_ deployment: Deployment, in project: Project) -> String {
+        "http://\(deployment.name).\(project.name).\(configuration.platform.appsDomain)"
+    }
+}

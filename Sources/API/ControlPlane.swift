@@ -1,0 +1,74 @@
+import Credentials
+import Foundation
+import Hummingbird
+import Logging
+import Mail
+import PlatformConfig
+import Postgres
+import Store
+
+/// Everything the API's routes need, assembled once at start-up.
+public struct ControlPlane: Sendable {
+    public let store: PlatformStore
+    public let configuration: PlatformConfiguration
+    let mailer: any Mailer
+    let passwords = PasswordHasher()
+    let loginThrottle: LoginThrottle
+    let logger: Logger
+
+    public init(store: PlatformStore, configuration: PlatformConfiguration, mailer: any Mailer, logger: Logger) {
+        self.store = store
+        self.configuration = configuration
+        self.mailer = mailer
+        self.logger = logger
+        loginThrottle = LoginThrottle(maxFailures: configuration.api.loginMaxFailures,
+                                      window: .seconds(configuration.api.loginWindowSeconds))
+    }
+
+    /// The mailer the configuration asks for: a spool directory in dev mode, sendmail otherwise.
+    public static func mailer(for configuration: PlatformConfiguration.Mail) -> any Mailer {
+        configuration.spoolDirectory.isEmpty
+            ? SendmailMailer(argv: configuration.sendmail, from: configuration.from)
+            : SpoolDirectoryMailer(directory: URL(fileURLWithPath: configuration.spoolDirectory), from: configuration.from)
+    }
+
+    /// The router of the public API (`/v1/...`), served on TCP and behind the edge.
+    public func publicRouter() -> Router<APIRequestContext> {
+        let router = Router(context: APIRequestContext.self)
+        router.add(middleware: ErrorMappingMiddleware())
+        router.add(middleware: AuthenticationMiddleware(store: store, trustedProxies: Set(configuration.api.trustedProxies)))
+        let v1 = router.group("v1")
+        addMetaRoutes(to: v1)
+        addAuthRoutes(to: v1.group("auth"))
+        addAccountRoutes(to: v1)
+        addProjectRoutes(to: v1)
+        addAdminRoutes(to: v1.group("admin"))
+        return router
+    }
+
+    /// Links in e-mails point at the console.
+    func consoleLink(_ path: String, token: String) -> String {
+        var base = configuration.platform.consoleURL
+        while base.hasSuffix("/") { base.removeLast() }
+        return "\(base)\(path)?token=\(token)"
+    }
+
+    /// Sends a mail, logging instead of failing the request: the account change already happened
+    /// and the user can ask for the mail again.
+    func send(_ message: MailMessage) async {
+        do {
+            try await mailer.send(message)
+        } catch {
+            logger.error("could not send mail", metadata: ["to": "\(message.to)", "error": "\(error)"])
+        }
+    }
+
+    func audit(_ context: APIRequestContext, _ action: String, target: String = "", details: [String: String] = [:]) async {
+        do {
+            try await store.audit(actor: context.authentication?.user, action: action, target: target,
+                                  remoteAddress: context.clientAddress, details: details)
+        } catch {
+            logger.error("could not write the audit log", metadata: ["action": "\(action)", "error": "\(error)"])
+        }
+    }
+}
