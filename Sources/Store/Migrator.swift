@@ -63,7 +63,7 @@ public struct Migrator: Sendable {
     public func migrate() async throws -> Report {
         let binaryVersion = migrations.last?.version ?? 0
         return try await database.withTransaction { transaction in
-            try await transaction.execute("SELECT pg_advisory_xact_lock($1)", [.int64(Self.advisoryLockKey)])
+            try await transaction.execute("SELECT pg_advisory_xact_lock($1)", [.int(Self.advisoryLockKey)])
             try await transaction.execute("""
                 CREATE TABLE IF NOT EXISTS schema_migrations (
                     version    INTEGER PRIMARY KEY,
@@ -81,7 +81,7 @@ public struct Migrator: Sendable {
                     try await transaction.executeScript(migration.sql)
                     try await transaction.execute(
                         "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
-                        [.int64(Int64(migration.version)), .text(migration.name)])
+                        [.int(Int64(migration.version)), .text(migration.name)])
                 } catch {
                     throw MigrationError.failed(version: migration.version, name: migration.name, underlying: error)
                 }

@@ -9,14 +9,14 @@ extension PlatformStore {
         try await database.execute("""
             INSERT INTO audit_log (actor_id, actor_name, action, target, remote_address, details)
             VALUES ($1, $2, $3, $4, $5, $6::jsonb)
-            """, [actor.map { .int64($0.id) } ?? .null, .text(actor?.username ?? ""), .text(action), .text(target),
+            """, [actor.map { .int($0.id) } ?? .null, .text(actor?.username ?? ""), .text(action), .text(target),
                   .text(remoteAddress), .json(json)])
     }
 
     public func auditLog(limit: Int = 200) async throws -> [AuditEntry] {
         try await database.query("""
             SELECT id, at, actor_name, action, target, remote_address FROM audit_log ORDER BY id DESC LIMIT $1
-            """, [.int64(Int64(limit))]).map { row in
+            """, [.int(Int64(limit))]).map { row in
             AuditEntry(
                 id: try row.decode("id", as: Int64.self), at: try row.decode("at", as: Date.self),
                 actorName: try row.decode("actor_name", as: String.self), action: try row.decode("action", as: String.self),

@@ -7,7 +7,7 @@ public enum Viewer: Sendable, Equatable {
     case administrator
 
     /// The owner id to filter on, or nil for "everyone's".
-    var ownerFilter: PostgresValue { if case .user(let id) = self { .int64(id) } else { .null } }
+    var ownerFilter: PostgresValue { if case .user(let id) = self { .int(id) } else { .null } }
 }
 
 extension PlatformStore {
@@ -17,7 +17,7 @@ extension PlatformStore {
             let rows = try await database.query("""
                 WITH p AS (INSERT INTO projects (user_id, name) VALUES ($1, $2) RETURNING *)
                 SELECT \(Project.columns) FROM p JOIN users owner ON owner.id = p.user_id
-                """, [.int64(userID), .text(name)])
+                """, [.int(userID), .text(name)])
             return try Project(row: rows[0])
         }
     }
@@ -108,7 +108,7 @@ extension PlatformStore {
                    r.description, r.created_at, u.username AS created_by
             FROM releases r LEFT JOIN users u ON u.id = r.created_by
             WHERE r.deployment_uuid = $1 ORDER BY r.version DESC LIMIT $2
-            """, [.uuid(deploymentUUID), .int64(Int64(limit))]).map(Release.init(row:))
+            """, [.uuid(deploymentUUID), .int(Int64(limit))]).map(Release.init(row:))
     }
 }
 

@@ -14,18 +14,18 @@ extension PlatformStore {
             let rows = try await database.query("""
                 INSERT INTO ssh_keys (user_id, value, fingerprint, key_type, comment) VALUES ($1, $2, $3, $4, $5)
                 RETURNING \(SSHKey.columns)
-                """, [.int64(userID), .text(value), .text(fingerprint), .text(keyType), .text(String(comment.prefix(200)))])
+                """, [.int(userID), .text(value), .text(fingerprint), .text(keyType), .text(String(comment.prefix(200)))])
             return try SSHKey(row: rows[0])
         }
     }
 
     public func sshKeys(userID: Int64) async throws -> [SSHKey] {
-        try await database.query("SELECT \(SSHKey.columns) FROM ssh_keys WHERE user_id = $1 ORDER BY id", [.int64(userID)])
+        try await database.query("SELECT \(SSHKey.columns) FROM ssh_keys WHERE user_id = $1 ORDER BY id", [.int(userID)])
             .map(SSHKey.init(row:))
     }
 
     public func deleteSSHKey(id: Int64, userID: Int64) async throws -> Bool {
-        try await database.execute("DELETE FROM ssh_keys WHERE id = $1 AND user_id = $2", [.int64(id), .int64(userID)]) > 0
+        try await database.execute("DELETE FROM ssh_keys WHERE id = $1 AND user_id = $2", [.int(id), .int(userID)]) > 0
     }
 
     /// Looks a key up by its SHA256 fingerprint and records its use. Disabled users own no keys.

@@ -14,7 +14,7 @@ extension PlatformStore {
         try await database.execute("""
             INSERT INTO sessions (token_hash, user_id, expires_at, remote_address, user_agent)
             VALUES ($1, $2, $3, $4, $5)
-            """, [.text(tokenHash), .int64(userID), .date(expiresAt), .text(remoteAddress), .text(String(userAgent.prefix(256)))])
+            """, [.text(tokenHash), .int(userID), .date(expiresAt), .text(remoteAddress), .text(String(userAgent.prefix(256)))])
     }
 
     /// The live session for this token hash; expired sessions and disabled users authenticate nobody.
@@ -30,7 +30,7 @@ extension PlatformStore {
     }
 
     public func deleteSession(id: Int64) async throws {
-        try await database.execute("DELETE FROM sessions WHERE id = $1", [.int64(id)])
+        try await database.execute("DELETE FROM sessions WHERE id = $1", [.int(id)])
     }
 
     public func deleteExpiredSessions() async throws -> Int {
@@ -47,7 +47,7 @@ extension PlatformStore {
         let rows = try await database.query("""
             INSERT INTO api_tokens (user_id, name, token_hash, expires_at) VALUES ($1, $2, $3, $4)
             RETURNING id, user_id, name, created_at, expires_at, last_used_at
-            """, [.int64(userID), .text(name), .text(tokenHash), expiresAt.map { .date($0) } ?? .null])
+            """, [.int(userID), .text(name), .text(tokenHash), expiresAt.map { .date($0) } ?? .null])
         return try APIToken(row: rows[0])
     }
 
@@ -65,11 +65,11 @@ extension PlatformStore {
         try await database.query("""
             SELECT id, user_id, name, created_at, expires_at, last_used_at FROM api_tokens
             WHERE user_id = $1 ORDER BY id
-            """, [.int64(userID)]).map(APIToken.init(row:))
+            """, [.int(userID)]).map(APIToken.init(row:))
     }
 
     public func deleteAPIToken(id: Int64, userID: Int64) async throws -> Bool {
-        try await database.execute("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2", [.int64(id), .int64(userID)]) > 0
+        try await database.execute("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2", [.int(id), .int(userID)]) > 0
     }
 }
 

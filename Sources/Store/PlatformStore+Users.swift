@@ -24,7 +24,7 @@ extension PlatformStore {
     }
 
     public func user(id: Int64) async throws -> User? {
-        try await database.query("SELECT \(User.columns) FROM users u WHERE u.id = $1", [.int64(id)])
+        try await database.query("SELECT \(User.columns) FROM users u WHERE u.id = $1", [.int(id)])
             .first.map(User.init(row:))
     }
 
@@ -43,13 +43,13 @@ extension PlatformStore {
     }
 
     public func passwordHash(userID: Int64) async throws -> String? {
-        try await database.query("SELECT password FROM users WHERE id = $1", [.int64(userID)])
+        try await database.query("SELECT password FROM users WHERE id = $1", [.int(userID)])
             .first?.decode("password", as: String.self)
     }
 
     public func setPassword(userID: Int64, passwordHash: String) async throws {
         try await database.execute("UPDATE users SET password = $2, updated_at = now() WHERE id = $1",
-                                   [.int64(userID), .text(passwordHash)])
+                                   [.int(userID), .text(passwordHash)])
     }
 
     /// Stores the hash of a new e-mail verification token (replacing any previous one), optionally
@@ -58,13 +58,13 @@ extension PlatformStore {
         let pending = try pendingEmail.map { email throws(StoreError) in try Validation.email(email) }
         try await Self.mapConflicts {
             if let pending, try await database.query(
-                "SELECT 1 FROM users WHERE lower(email) = lower($1) AND id <> $2", [.text(pending), .int64(userID)]).first != nil {
+                "SELECT 1 FROM users WHERE lower(email) = lower($1) AND id <> $2", [.text(pending), .int(userID)]).first != nil {
                 throw StoreError.conflict(field: "email", message: "that email address is already registered")
             }
             try await database.execute("""
                 UPDATE users SET email_nonce = $2, email_nonce_expires_at = $3, pending_email = $4, updated_at = now()
                 WHERE id = $1
-                """, [.int64(userID), .text(nonceHash), .date(expiresAt), pending.map { .text($0) } ?? .null])
+                """, [.int(userID), .text(nonceHash), .date(expiresAt), pending.map { .text($0) } ?? .null])
         }
     }
 
@@ -101,7 +101,7 @@ extension PlatformStore {
                 SELECT \(User.columns) FROM u
                 """, [.text(nonceHash), .text(passwordHash)])
             guard let user = try rows.first.map(User.init(row:)) else { return nil }
-            try await transaction.execute("DELETE FROM sessions WHERE user_id = $1", [.int64(user.id)])
+            try await transaction.execute("DELETE FROM sessions WHERE user_id = $1", [.int(user.id)])
             return user
         }
     }
@@ -114,7 +114,7 @@ extension PlatformStore {
             SELECT \(User.columns) FROM users u
             WHERE $1::text IS NULL OR u.username ILIKE $1 OR u.email ILIKE $1
             ORDER BY u.id LIMIT $2 OFFSET $3
-            """, [pattern.map { .text($0) } ?? .null, .int64(Int64(limit)), .int64(Int64(offset))]).map(User.init(row:))
+            """, [pattern.map { .text($0) } ?? .null, .int(Int64(limit)), .int(Int64(offset))]).map(User.init(row:))
     }
 
     /// Admin changes. Disabling a user ends their sessions at once.
@@ -127,17 +127,17 @@ extension PlatformStore {
                         updated_at = now()
                     WHERE id = $1 RETURNING *)
                 SELECT \(User.columns) FROM u
-                """, [.int64(id), isAdmin.map { .bool($0) } ?? .null, disabled.map { .bool($0) } ?? .null])
+                """, [.int(id), isAdmin.map { .bool($0) } ?? .null, disabled.map { .bool($0) } ?? .null])
             guard let user = try rows.first.map(User.init(row:)) else { return nil }
             if user.disabled {
-                try await transaction.execute("DELETE FROM sessions WHERE user_id = $1", [.int64(id)])
+                try await transaction.execute("DELETE FROM sessions WHERE user_id = $1", [.int(id)])
             }
             return user
         }
     }
 
     public func deleteUser(id: Int64) async throws -> Bool {
-        try await database.execute("DELETE FROM users WHERE id = $1", [.int64(id)]) > 0
+        try await database.execute("DELETE FROM users WHERE id = $1", [.int(id)]) > 0
     }
 
     public func countAdmins() async throws -> Int {

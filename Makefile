@@ -1,0 +1,35 @@
+# PaaSTech Cloud. Two commands on a fresh Debian 12 machine, as root:
+#   make run    install what is needed, build, run the whole platform (`paastech dev`)
+#   make test   install what is needed, build, run every test
+SHELL := /bin/bash
+export PATH := /opt/swift/usr/bin:$(PATH)
+
+SWIFT       ?= swift
+STATE_DIR   ?= .paastech
+BUILD_FLAGS ?=
+BINARY       = .build/debug/paastech
+
+# Debian packages the build, the platform and the tests need.
+APT_PACKAGES = pkg-config libpq-dev libssh-dev libgit2-dev libseccomp-dev libsystemd-dev libssl-dev \
+               postgresql git openssh-client curl ca-certificates systemd python3
+
+.PHONY: all deps build run test test-swift test-integration bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh $(APT_PACKAGES)
+
+build: deps
+	$(SWIFT) build $(BUILD_FLAGS)
+
+run: build
+	$(BINARY) dev --state-dir $(STATE_DIR)
+
+# Swift Testing suites run against real PostgreSQL clusters they start themselves.
+test: build
+	$(SWIFT) build --build-tests $(BUILD_FLAGS)
+	$(SWIFT) test --skip-build $(BUILD_FLAGS)
+
+clean:
+	rm -rf .build

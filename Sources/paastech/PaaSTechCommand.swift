@@ -1,0 +1,27 @@
+import ArgumentParser
+
+/// The one multi-call executable: every daemon and every command line tool of the platform.
+@main
+struct PaaSTechCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "paastech",
+        abstract: "PaaSTech Cloud: git push to a running app on your own Debian server.",
+        subcommands: [APICommand.self, MigrateCommand.self, DevCommand.self, AdminCommand.self])
+}
+
+/// Options every subcommand that reads the configuration shares.
+struct ConfigurationOptions: ParsableArguments {
+    @Option(name: .customLong("config"), help: "Configuration file (default: $PAASTECH_CONFIG or /etc/paastech/paastech.toml).")
+    var path: String?
+
+    var resolvedPath: String {
+        path ?? ProcessInfo.processInfo.environment["PAASTECH_CONFIG"] ?? PlatformConfiguration.defaultPath
+    }
+
+    func load() throws -> PlatformConfiguration {
+        try PlatformConfiguration.load(path: resolvedPath)
+    }
+}
+
+import Foundation
+import PlatformConfig
