@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
@@ -65,6 +66,8 @@ let package = Package(
         .target(name: "API", dependencies: [
             "PlatformConfig", "Systemd", "Postgres", "Store", "Credentials", "Mail",
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOFoundationCompat", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -91,10 +94,13 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         .testTarget(name: "CredentialsTests", dependencies: ["Credentials"]),
         .testTarget(name: "MailTests", dependencies: ["Mail"]),
+        // Runs the built `paastech` binary (make test builds it first).
+        .testTarget(name: "IntegrationTests", dependencies: ["DevPlatform", "Postgres"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "DevPlatform"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Postgres", "DevPlatform"]),
         .testTarget(name: "APITests", dependencies: ["API", "Store", "Postgres", "DevPlatform", "PlatformConfig", "Credentials",
             .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "HummingbirdTesting", package: "hummingbird")]),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types")]),
     ]
 )

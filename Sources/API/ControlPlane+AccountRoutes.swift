@@ -22,23 +22,36 @@ extension ControlPlane {
         v1.get("me") { _, context in UserBody(try context.requireUser()) }
 
         // Changing the e-mail or the password needs the current password; a new e-mail only
-        // replaces the old one once the link sent to it is opened.
+        // replaces the old one once the link sent to it is opened. Everything is checked before
+        // anything changes, so a refused request changes nothing.
         v1.patch("me") { request, context in
             let user = try context.requireUser()
-            let body = try await request.decode(as: MePatchRequest.self, context: context)
+            let body = try await request.decodeJSON(MePatchRequest.self, context: context)
             guard body.email != nil || body.password != nil else { throw APIError.invalid("nothing to change: send email and/or password") }
             guard let current = body.currentPassword, let stored = try await store.passwordHash(userID: user.id),
                   await passwords.verify(current, against: stored) else {
                 throw APIError(.forbidden, code: "wrong_password", "current_password is missing or wrong")
             }
+            if let password = body.password { try checkPassword(password) }
+            var newEmail: String?
+            if let email = body.email {
+                let address = try Validation.email(email)
+                if address.lowercased() != user.email.lowercased() {
+                    guard try await store.user(email: address) == nil else {
+                        throw APIError(.conflict, code: "conflict", "that email address is already registered")
+                    }
+                    newEmail = address
+                }
+            }
+
             if let password = body.password {
-                try checkPassword(password)
                 try await store.setPassword(userID: user.id, passwordHash: try await passwords.hash(password))
+                // Other sessions end: whoever knew the old password is logged out.
+                try await store.deleteSessions(userID: user.id, except: context.authentication?.sessionID)
                 await audit(context, "password.changed", target: user.username)
             }
-            if let email = body.email, email.lowercased() != user.email.lowercased() {
+            if let address = newEmail {
                 let token = SecretToken.generate(prefix: TokenPrefix.nonce)
-                let address = try Validation.email(email)
                 try await store.setEmailNonce(userID: user.id, nonceHash: SecretToken.hash(token),
                                               expiresAt: Date().addingTimeInterval(Double(configuration.api.nonceTTLMinutes) * 60),
                                               pendingEmail: address)
@@ -61,7 +74,7 @@ extension ControlPlane {
 
         v1.post("ssh-keys") { request, context in
             let user = try context.requireUser()
-            let body = try await request.decode(as: SSHKeyRequest.self, context: context)
+            let body = try await request.decodeJSON(SSHKeyRequest.self, context: context)
             let key: SSHPublicKey
             do {
                 key = try SSHPublicKey(authorizedKeysLine: body.key)
@@ -76,7 +89,7 @@ extension ControlPlane {
 
         v1.delete("ssh-keys/:id") { _, context in
             let user = try context.requireUser()
-            let id = try context.parameters.require("id", as: Int64.self)
+            let id = try context.idParameter()
             guard try await store.deleteSSHKey(id: id, userID: user.id) else { throw APIError.notFound("SSH key") }
             await audit(context, "ssh_key.deleted", target: String(id))
             return Response(status: .noContent)
@@ -88,7 +101,7 @@ extension ControlPlane {
 
         v1.post("tokens") { request, context in
             let user = try context.requireUser()
-            let body = try await request.decode(as: APITokenRequest.self, context: context)
+            let body = try await request.decodeJSON(APITokenRequest.self, context: context)
             if let days = body.expiresInDays, !(1...3650).contains(days) {
                 throw APIError.invalid("expires_in_days must be between 1 and 3650")
             }
@@ -102,7 +115,7 @@ extension ControlPlane {
 
         v1.delete("tokens/:id") { _, context in
             let user = try context.requireUser()
-            let id = try context.parameters.require("id", as: Int64.self)
+            let id = try context.idParameter()
             guard try await store.deleteAPIToken(id: id, userID: user.id) else { throw APIError.notFound("API token") }
             await audit(context, "api_token.deleted", target: String(id))
             return Response(status: .noContent)

@@ -21,8 +21,8 @@ extension ControlPlane {
 
         admin.patch("users/:id") { request, context in
             let admin = try context.requireAdmin()
-            let id = try context.parameters.require("id", as: Int64.self)
-            let body = try await request.decode(as: AdminUserPatchRequest.self, context: context)
+            let id = try context.idParameter()
+            let body = try await request.decodeJSON(AdminUserPatchRequest.self, context: context)
             // An administrator cannot lock themselves out: another administrator must do it.
             if id == admin.id, body.isAdmin == false || body.disabled == true {
                 throw APIError(.conflict, code: "self_lockout", "you cannot demote or disable your own account")
@@ -39,7 +39,7 @@ extension ControlPlane {
 
         admin.delete("users/:id") { _, context in
             let admin = try context.requireAdmin()
-            let id = try context.parameters.require("id", as: Int64.self)
+            let id = try context.idParameter()
             guard id != admin.id else { throw APIError(.conflict, code: "self_lockout", "you cannot delete your own account") }
             guard let user = try await store.user(id: id), try await store.deleteUser(id: id) else { throw APIError.notFound("user") }
             await audit(context, "admin.user_deleted", target: user.username)

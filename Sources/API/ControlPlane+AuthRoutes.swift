@@ -17,7 +17,7 @@ extension ControlPlane {
             guard configuration.api.signupEnabled else {
                 throw APIError(.forbidden, code: "signup_disabled", "sign-up is disabled on this platform; ask an administrator")
             }
-            let body = try await request.decode(as: SignupRequest.self, context: context)
+            let body = try await request.decodeJSON(SignupRequest.self, context: context)
             try checkPassword(body.password)
             let user = try await store.createUser(username: body.username, email: body.email,
                                                   passwordHash: try await passwords.hash(body.password))
@@ -29,7 +29,7 @@ extension ControlPlane {
         }
 
         auth.post("verify-email") { request, context in
-            let body = try await request.decode(as: TokenRequest.self, context: context)
+            let body = try await request.decodeJSON(TokenRequest.self, context: context)
             guard let user = try await store.verifyEmail(nonceHash: SecretToken.hash(body.token)) else {
                 throw APIError(.badRequest, code: "invalid_token", "this verification link is invalid, expired or already used")
             }
@@ -50,16 +50,17 @@ extension ControlPlane {
         }
 
         auth.post("login") { request, context in
-            let body = try await request.decode(as: LoginRequest.self, context: context)
+            let body = try await request.decodeJSON(LoginRequest.self, context: context)
             let login = body.login.trimmingCharacters(in: .whitespaces).lowercased()
-            let keys = ["account:" + login, "address:" + context.clientAddress]
+            let credentials = try await store.credentials(login: login)
+            // Per account (whichever of its username or e-mail is typed) and per client address.
+            let keys = [credentials.map { "user:\($0.user.id)" } ?? "login:" + login, "address:" + context.clientAddress]
             if let wait = await loginThrottle.retryAfter(keys: keys) {
                 var error = APIError(.tooManyRequests, code: "rate_limited", "too many failed logins; try again in \(wait) seconds")
                 error.headers[.retryAfter] = String(wait)
                 throw error
             }
             // Hash even for unknown accounts so response time does not reveal which logins exist.
-            let credentials = try await store.credentials(login: login)
             let valid = await passwords.verify(body.password, against: credentials?.passwordHash ?? PasswordHasher.unusableHash)
             guard let credentials, valid else {
                 await loginThrottle.recordFailure(keys: keys)
@@ -94,7 +95,7 @@ extension ControlPlane {
         }
 
         auth.post("password-reset") { request, context in
-            let body = try await request.decode(as: PasswordResetRequest.self, context: context)
+            let body = try await request.decodeJSON(PasswordResetRequest.self, context: context)
             let token = SecretToken.generate(prefix: TokenPrefix.nonce)
             let expiresAt = Date().addingTimeInterval(Double(configuration.api.nonceTTLMinutes) * 60)
             if let user = try await store.setPasswordNonce(email: body.email.trimmingCharacters(in: .whitespaces),
@@ -116,7 +117,7 @@ extension ControlPlane {
         }
 
         auth.post("password-reset/confirm") { request, context in
-            let body = try await request.decode(as: PasswordResetConfirmRequest.self, context: context)
+            let body = try await request.decodeJSON(PasswordResetConfirmRequest.self, context: context)
             try checkPassword(body.password)
             let hash = try await passwords.hash(body.password)
             guard let user = try await store.resetPassword(nonceHash: SecretToken.hash(body.token), passwordHash: hash) else {

@@ -30,7 +30,7 @@ extension ControlPlane {
             guard user.emailVerified else {
                 throw APIError(.forbidden, code: "email_unverified", "verify your e-mail address before creating projects")
             }
-            let body = try await request.decode(as: ProjectRequest.self, context: context)
+            let body = try await request.decodeJSON(ProjectRequest.self, context: context)
             let project = try await store.createProject(userID: user.id, name: body.name)
             await audit(context, "project.created", target: project.name)
             return EditedResponse(status: .created, response: projectBody(project))
@@ -41,9 +41,10 @@ extension ControlPlane {
         }
 
         v1.patch("projects/:uuid") { request, context in
+            let viewer = try context.viewer()
             let uuid = try context.uuidParameter()
-            let body = try await request.decode(as: ProjectPatchRequest.self, context: context)
-            guard let project = try await store.updateProject(uuid: uuid, for: try context.viewer(), name: body.name,
+            let body = try await request.decodeJSON(ProjectPatchRequest.self, context: context)
+            guard let project = try await store.updateProject(uuid: uuid, for: viewer, name: body.name,
                                                               defaultBranch: body.defaultBranch) else {
                 throw APIError.notFound("project")
             }
@@ -73,7 +74,7 @@ extension ControlPlane {
 
         v1.patch("deployments/:uuid") { request, context in
             let (deployment, project) = try await requireDeployment(context)
-            let body = try await request.decode(as: DeploymentPatchRequest.self, context: context)
+            let body = try await request.decodeJSON(DeploymentPatchRequest.self, context: context)
             var config = deployment.config
             if let env = body.env { config.env = env }
             if let instances = body.instances { config.instances = instances }
@@ -84,14 +85,17 @@ extension ControlPlane {
                 throw APIError.notFound("deployment")
             }
             // Names of changed variables only: values may be secrets.
+            let changedKeys = Set(config.env.keys).union(deployment.config.env.keys)
+                .filter { config.env[$0] != deployment.config.env[$0] }.sorted()
             await audit(context, "deployment.config_changed", target: "\(project.name)/\(deployment.name)",
-                        details: ["env_keys": config.env.keys.sorted().joined(separator: ",")])
+                        details: ["env_keys_changed": changedKeys.joined(separator: ",")])
             return DeploymentBody(updated, url: appURL(updated, in: project))
         }
 
         v1.get("deployments/:uuid/releases") { _, context in
+            let viewer = try context.viewer()
             let uuid = try context.uuidParameter()
-            guard let releases = try await store.releases(deploymentUUID: uuid, for: try context.viewer()) else {
+            guard let releases = try await store.releases(deploymentUUID: uuid, for: viewer) else {
                 throw APIError.notFound("deployment")
             }
             return ListBody(items: releases.map(ReleaseBody.init))
@@ -99,14 +103,15 @@ extension ControlPlane {
     }
 
     func requireProject(_ context: APIRequestContext) async throws -> Project {
+        let viewer = try context.viewer()
         let uuid = try context.uuidParameter()
-        guard let project = try await store.project(uuid: uuid, for: try context.viewer()) else { throw APIError.notFound("project") }
+        guard let project = try await store.project(uuid: uuid, for: viewer) else { throw APIError.notFound("project") }
         return project
     }
 
     func requireDeployment(_ context: APIRequestContext) async throws -> (Deployment, Project) {
-        let uuid = try context.uuidParameter()
         let viewer = try context.viewer()
+        let uuid = try context.uuidParameter()
         guard let deployment = try await store.deployment(uuid: uuid, for: viewer),
               let project = try await store.project(uuid: deployment.projectUUID, for: viewer) else {
             throw APIError.notFound("deployment")

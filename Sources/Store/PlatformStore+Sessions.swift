@@ -33,6 +33,12 @@ extension PlatformStore {
         try await database.execute("DELETE FROM sessions WHERE id = $1", [.int(id)])
     }
 
+    /// Ends every session of a user but `except` (the one making the change).
+    public func deleteSessions(userID: Int64, except sessionID: Int64? = nil) async throws {
+        try await database.execute("DELETE FROM sessions WHERE user_id = $1 AND id IS DISTINCT FROM $2::bigint",
+                                   [.int(userID), sessionID.map { .int($0) } ?? .null])
+    }
+
     public func deleteExpiredSessions() async throws -> Int {
         try await database.execute("DELETE FROM sessions WHERE expires_at <= now()")
     }

@@ -33,6 +33,11 @@ extension PlatformStore {
             .first.map(User.init(row:))
     }
 
+    public func user(email: String) async throws -> User? {
+        try await database.query("SELECT \(User.columns) FROM users u WHERE lower(u.email) = lower($1)", [.text(email)])
+            .first.map(User.init(row:))
+    }
+
     /// Finds a user by username or e-mail (case-insensitive e-mail) with the password hash.
     public func credentials(login: String) async throws -> Credentials? {
         let rows = try await database.query("""
@@ -120,6 +125,7 @@ extension PlatformStore {
     /// Admin changes. Disabling a user ends their sessions at once.
     public func updateUser(id: Int64, isAdmin: Bool?, disabled: Bool?) async throws -> User? {
         try await database.withTransaction { transaction in
+            try await Self.lockAccounts(transaction)
             let rows = try await transaction.query("""
                 WITH u AS (
                     UPDATE users SET is_admin = coalesce($2, is_admin),
@@ -129,6 +135,7 @@ extension PlatformStore {
                 SELECT \(User.columns) FROM u
                 """, [.int(id), isAdmin.map { .bool($0) } ?? .null, disabled.map { .bool($0) } ?? .null])
             guard let user = try rows.first.map(User.init(row:)) else { return nil }
+            try await Self.requireAnAdministrator(transaction)
             if user.disabled {
                 try await transaction.execute("DELETE FROM sessions WHERE user_id = $1", [.int(id)])
             }
@@ -137,11 +144,26 @@ extension PlatformStore {
     }
 
     public func deleteUser(id: Int64) async throws -> Bool {
-        try await database.execute("DELETE FROM users WHERE id = $1", [.int(id)]) > 0
+        try await database.withTransaction { transaction in
+            try await Self.lockAccounts(transaction)
+            guard try await transaction.execute("DELETE FROM users WHERE id = $1", [.int(id)]) > 0 else { return false }
+            try await Self.requireAnAdministrator(transaction)
+            return true
+        }
     }
 
-    public func countAdmins() async throws -> Int {
-        Int(try await database.query("SELECT count(*) AS n FROM users WHERE is_admin AND disabled_at IS NULL")[0]
-            .decode("n", as: Int64.self))
+    /// Serialises changes to accounts, so two administrators demoting each other at once
+    /// cannot both pass `requireAnAdministrator`.
+    static func lockAccounts(_ transaction: PostgresTransaction) async throws {
+        try await transaction.execute("SELECT pg_advisory_xact_lock($1)", [.int(0x7061_6173_7465_6375)])  // "paastecu"
+    }
+
+    /// Inside a change's transaction (after `lockAccounts`): refuses, rolling the change back,
+    /// if no enabled administrator would remain.
+    static func requireAnAdministrator(_ transaction: PostgresTransaction) async throws {
+        let admins = try await transaction.query("SELECT id FROM users WHERE is_admin AND disabled_at IS NULL LIMIT 1")
+        guard !admins.isEmpty else {
+            throw StoreError.conflict(field: "is_admin", message: "the platform must keep at least one enabled administrator")
+        }
     }
 }
