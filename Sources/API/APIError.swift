@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import Postgres
 import Store
 
@@ -58,6 +59,8 @@ struct ErrorMappingMiddleware<Context: RequestContext>: RouterMiddleware {
             // Hummingbird's own (unknown route, body too large, ...), reshaped to our JSON.
             let code = error.status == .notFound ? "not_found" : error.status == .contentTooLarge ? "payload_too_large" : "http_error"
             throw APIError(error.status, code: code, error.body ?? error.status.reasonPhrase)
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, code: "payload_too_large", "the request body is larger than \(context.maxUploadSize) bytes")
         } catch let error as PostgresError where error.isCheckViolation {
             throw APIError.invalid("a value is out of the allowed range (\(error.constraint ?? "check"))")
         } catch {

@@ -75,7 +75,7 @@ extension Request {
     /// Decodes a JSON body with our own decoder so that a wrong or missing field reaches the
     /// client as `invalid_request` naming the field (Hummingbird's `decode` flattens it to 400).
     func decodeJSON<T: Decodable>(_ type: T.Type, context: APIRequestContext) async throws -> T {
-        let body = try await collectBody(upTo: context.maxUploadSize)
+        let body = try await self.body.collect(upTo: context.maxUploadSize)
         return try JSONDecoder().decode(T.self, from: Data(buffer: body))
     }
 }

@@ -37,8 +37,8 @@ struct AuthenticationMiddleware: RouterMiddleware {
 
     private func authenticate(_ token: String) async throws -> PlatformStore.Authentication? {
         let hash = SecretToken.hash(token)
-        if token.hasPrefix(TokenPrefix.session) { return try await store.authenticateSession(tokenHash: hash) }
-        if token.hasPrefix(TokenPrefix.apiToken) { return try await store.authenticateAPIToken(tokenHash: hash) }
+        if token.hasPrefix(SecretToken.Prefix.session) { return try await store.authenticateSession(tokenHash: hash) }
+        if token.hasPrefix(SecretToken.Prefix.apiToken) { return try await store.authenticateAPIToken(tokenHash: hash) }
         return nil
     }
 
@@ -60,13 +60,6 @@ struct AuthenticationMiddleware: RouterMiddleware {
         // The last hop was added by our trusted proxy; anything before it is the client's own claim.
         return forwarded.split(separator: ",").last.map { $0.trimmingCharacters(in: .whitespaces) } ?? peer
     }
-}
-
-/// Prefixes tell the two kinds of bearer token apart without a second lookup.
-enum TokenPrefix {
-    static let session = "pts_"
-    static let apiToken = "ptk_"
-    static let nonce = "ptn_"
 }
 
 extension HTTPField.Name {

@@ -51,7 +51,7 @@ extension ControlPlane {
                 await audit(context, "password.changed", target: user.username)
             }
             if let address = newEmail {
-                let token = SecretToken.generate(prefix: TokenPrefix.nonce)
+                let token = SecretToken.generate(prefix: SecretToken.Prefix.nonce)
                 try await store.setEmailNonce(userID: user.id, nonceHash: SecretToken.hash(token),
                                               expiresAt: Date().addingTimeInterval(Double(configuration.api.nonceTTLMinutes) * 60),
                                               pendingEmail: address)
@@ -82,7 +82,7 @@ extension ControlPlane {
                 throw APIError(.unprocessableContent, code: "invalid_ssh_key", "\(error)")
             }
             let stored = try await store.addSSHKey(userID: user.id, value: key.canonical, fingerprint: key.fingerprint,
-                                                   keyType: key.type, comment: body.comment ?? key.comment)
+                                                   keyType: key.type.rawValue, comment: body.comment ?? key.comment)
             await audit(context, "ssh_key.added", target: key.fingerprint)
             return EditedResponse(status: .created, response: SSHKeyBody(stored))
         }
@@ -105,7 +105,7 @@ extension ControlPlane {
             if let days = body.expiresInDays, !(1...3650).contains(days) {
                 throw APIError.invalid("expires_in_days must be between 1 and 3650")
             }
-            let secret = SecretToken.generate(prefix: TokenPrefix.apiToken)
+            let secret = SecretToken.generate(prefix: SecretToken.Prefix.apiToken)
             let token = try await store.createAPIToken(
                 userID: user.id, name: body.name, tokenHash: SecretToken.hash(secret),
                 expiresAt: body.expiresInDays.map { Date().addingTimeInterval(Double($0) * 86400) })

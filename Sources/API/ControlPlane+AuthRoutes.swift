@@ -71,7 +71,7 @@ extension ControlPlane {
                 throw APIError(.forbidden, code: "account_disabled", "this account is disabled; contact an administrator")
             }
             await loginThrottle.recordSuccess(key: keys[0])
-            let token = SecretToken.generate(prefix: TokenPrefix.session)
+            let token = SecretToken.generate(prefix: SecretToken.Prefix.session)
             let expiresAt = Date().addingTimeInterval(Double(configuration.api.sessionTTLHours) * 3600)
             try await store.createSession(userID: credentials.user.id, tokenHash: SecretToken.hash(token), expiresAt: expiresAt,
                                           remoteAddress: context.clientAddress,
@@ -96,7 +96,7 @@ extension ControlPlane {
 
         auth.post("password-reset") { request, context in
             let body = try await request.decodeJSON(PasswordResetRequest.self, context: context)
-            let token = SecretToken.generate(prefix: TokenPrefix.nonce)
+            let token = SecretToken.generate(prefix: SecretToken.Prefix.nonce)
             let expiresAt = Date().addingTimeInterval(Double(configuration.api.nonceTTLMinutes) * 60)
             if let user = try await store.setPasswordNonce(email: body.email.trimmingCharacters(in: .whitespaces),
                                                            nonceHash: SecretToken.hash(token), expiresAt: expiresAt) {
@@ -140,7 +140,7 @@ extension ControlPlane {
 
     /// Mails a fresh single-use verification link for `address` (the account's or a pending one).
     func sendVerification(to user: User, address: String) async {
-        let token = SecretToken.generate(prefix: TokenPrefix.nonce)
+        let token = SecretToken.generate(prefix: SecretToken.Prefix.nonce)
         let expiresAt = Date().addingTimeInterval(Double(configuration.api.nonceTTLMinutes) * 60)
         do {
             try await store.setEmailNonce(userID: user.id, nonceHash: SecretToken.hash(token), expiresAt: expiresAt,

@@ -1,0 +1,25 @@
+extension PlatformConfiguration {
+    /// `[platform]`: the names users see.
+    public struct Platform: Sendable, Equatable {
+        /// `domain`: the platform's own names are `console.<domain>` and `api.<domain>`.
+        public var domain = "paastech.localhost"
+        /// `apps_domain`: apps are served at `<app>.<apps_domain>`.
+        public var appsDomain = "apps.localhost"
+        /// `console_url`: the console's base URL, used for links in e-mails (no trailing slash).
+        public var consoleURL = "http://console.localhost:8080"
+        /// `secure_cookies`: mark cookies `Secure`; set when the API is served over HTTPS.
+        public var secureCookies = false
+
+        /// Creates the default platform settings.
+        public init() {}
+    }
+}
+
+extension PlatformConfiguration.Platform: ConfigurationSection {
+    static let keys: [ConfigurationKey<Self>] = [
+        ConfigurationKey("domain", \.domain, .domain(like: "paastech.example.com")),
+        ConfigurationKey("apps_domain", \.appsDomain, .domain(like: "apps.example.com")),
+        ConfigurationKey("console_url", \.consoleURL, .baseURL(like: "https://console.paastech.example.com")),
+        ConfigurationKey("secure_cookies", \.secureCookies, .boolean),
+    ]
+}
