@@ -21,14 +21,10 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     public var description: String { "\(status.code) \(code): \(message)" }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        struct Body: Encodable {
-            struct Detail: Encodable { var code: String; var message: String }
-            var error: Detail
-        }
         var headers = headers
         headers[.contentType] = "application/json; charset=utf-8"
         headers[.cacheControl] = "no-store"
-        let data = try JSONEncoder().encode(Body(error: .init(code: code, message: message)))
+        let data = try JSONEncoder().encode(ErrorBody(error: .init(code: code, message: message)))
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
@@ -37,6 +33,12 @@ public struct APIError: Error, HTTPResponseError, CustomStringConvertible {
     static func invalid(_ message: String) -> APIError { APIError(.badRequest, code: "invalid_request", message) }
     static let unauthenticated = APIError(.unauthorized, code: "unauthenticated", "log in or send a valid bearer token")
     static let forbidden = APIError(.forbidden, code: "forbidden", "you may not do that")
+}
+
+/// `{"error": {"code": ..., "message": ...}}`
+private struct ErrorBody: Encodable {
+    struct Detail: Encodable { var code: String; var message: String }
+    var error: Detail
 }
 
 /// Maps every error thrown below it to an `APIError`, so no route leaks a stack trace, SQL or
@@ -61,6 +63,9 @@ struct ErrorMappingMiddleware<Context: RequestContext>: RouterMiddleware {
             throw APIError(error.status, code: code, error.body ?? error.status.reasonPhrase)
         } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, code: "payload_too_large", "the request body is larger than \(context.maxUploadSize) bytes")
+        } catch let error as PostgresError where error.kind == .invalidArgument {
+            // e.g. a NUL character, which PostgreSQL text cannot hold: the client's data, not our fault.
+            throw APIError.invalid(error.message)
         } catch let error as PostgresError where error.isCheckViolation {
             throw APIError.invalid("a value is out of the allowed range (\(error.constraint ?? "check"))")
         } catch {

@@ -22,9 +22,7 @@ extension ControlPlane {
             let user = try await store.createUser(username: body.username, email: body.email,
                                                   passwordHash: try await passwords.hash(body.password))
             await sendVerification(to: user, address: user.email)
-            var context = context
-            context.authentication = .init(user: user, sessionID: nil)
-            await audit(context, "user.signup", target: user.username)
+            await audit(context, "user.signup", actor: user, target: user.username)
             return EditedResponse(status: .created, response: UserBody(user))
         }
 
@@ -33,9 +31,7 @@ extension ControlPlane {
             guard let user = try await store.verifyEmail(nonceHash: SecretToken.hash(body.token)) else {
                 throw APIError(.badRequest, code: "invalid_token", "this verification link is invalid, expired or already used")
             }
-            var context = context
-            context.authentication = .init(user: user, sessionID: nil)
-            await audit(context, "user.email_verified", target: user.email)
+            await audit(context, "user.email_verified", actor: user, target: user.email)
             return UserBody(user)
         }
 
@@ -76,9 +72,7 @@ extension ControlPlane {
             try await store.createSession(userID: credentials.user.id, tokenHash: SecretToken.hash(token), expiresAt: expiresAt,
                                           remoteAddress: context.clientAddress,
                                           userAgent: request.headers[.userAgent] ?? "")
-            var context = context
-            context.authentication = .init(user: credentials.user, sessionID: nil)
-            await audit(context, "login.succeeded", target: credentials.user.username)
+            await audit(context, "login.succeeded", actor: credentials.user, target: credentials.user.username)
             var response = EditedResponse(response: LoginBody(token: token, expiresAt: expiresAt, user: UserBody(credentials.user)))
             response.setCookie(sessionCookie(value: token, maxAge: configuration.api.sessionTTLHours * 3600))
             return response
@@ -123,9 +117,7 @@ extension ControlPlane {
             guard let user = try await store.resetPassword(nonceHash: SecretToken.hash(body.token), passwordHash: hash) else {
                 throw APIError(.badRequest, code: "invalid_token", "this reset link is invalid, expired or already used")
             }
-            var context = context
-            context.authentication = .init(user: user, sessionID: nil)
-            await audit(context, "password.reset", target: user.username)
+            await audit(context, "password.reset", actor: user, target: user.username)
             return Response(status: .noContent)
         }
     }

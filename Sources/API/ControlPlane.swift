@@ -63,9 +63,12 @@ public struct ControlPlane: Sendable {
         }
     }
 
-    func audit(_ context: APIRequestContext, _ action: String, target: String = "", details: [String: String] = [:]) async {
+    /// Records `action` by the caller (or by `actor`, for requests that authenticate as they go,
+    /// like login or e-mail verification).
+    func audit(_ context: APIRequestContext, _ action: String, actor: User? = nil, target: String = "",
+               details: [String: String] = [:]) async {
         do {
-            try await store.audit(actor: context.authentication?.user, action: action, target: target,
+            try await store.audit(actor: actor ?? context.authentication?.user, action: action, target: target,
                                   remoteAddress: context.clientAddress, details: details)
         } catch {
             logger.error("could not write the audit log", metadata: ["action": "\(action)", "error": "\(error)"])

@@ -28,8 +28,9 @@ public struct DevPlatform: Sendable {
     public func run() async throws {
         try createDirectories()
         let cluster = PostgresCluster(directory: layout.postgres)
-        let postgres = try cluster.start()
+        try cluster.start()
         do {
+            let postgres = try await cluster.createDatabase(name: "paastech", poolSize: 4)
             let configuration = try writeConfiguration(database: postgres)
             let summary = try await prepareDatabase(postgres, configuration: configuration)
             let daemons = try bindDaemons(configuration: configuration)

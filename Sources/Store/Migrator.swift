@@ -8,6 +8,12 @@ public struct Migration: Sendable, Equatable {
     public var name: String
     public var sql: String
 
+    public init(version: Int, name: String, sql: String) {
+        self.version = version
+        self.name = name
+        self.sql = sql
+    }
+
     /// Every migration this binary knows, in version order.
     public static let all: [Migration] = EmbeddedFiles.contents
         .compactMap { path, sql -> Migration? in

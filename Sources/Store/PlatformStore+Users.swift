@@ -126,6 +126,7 @@ extension PlatformStore {
     public func updateUser(id: Int64, isAdmin: Bool?, disabled: Bool?) async throws -> User? {
         try await database.withTransaction { transaction in
             try await Self.lockAccounts(transaction)
+            let wasAdministrator = try await Self.isEnabledAdministrator(id, transaction)
             let rows = try await transaction.query("""
                 WITH u AS (
                     UPDATE users SET is_admin = coalesce($2, is_admin),
@@ -135,7 +136,7 @@ extension PlatformStore {
                 SELECT \(User.columns) FROM u
                 """, [.int(id), isAdmin.map { .bool($0) } ?? .null, disabled.map { .bool($0) } ?? .null])
             guard let user = try rows.first.map(User.init(row:)) else { return nil }
-            try await Self.requireAnAdministrator(transaction)
+            if wasAdministrator { try await Self.requireAnAdministrator(transaction) }
             if user.disabled {
                 try await transaction.execute("DELETE FROM sessions WHERE user_id = $1", [.int(id)])
             }
@@ -146,8 +147,9 @@ extension PlatformStore {
     public func deleteUser(id: Int64) async throws -> Bool {
         try await database.withTransaction { transaction in
             try await Self.lockAccounts(transaction)
+            let wasAdministrator = try await Self.isEnabledAdministrator(id, transaction)
             guard try await transaction.execute("DELETE FROM users WHERE id = $1", [.int(id)]) > 0 else { return false }
-            try await Self.requireAnAdministrator(transaction)
+            if wasAdministrator { try await Self.requireAnAdministrator(transaction) }
             return true
         }
     }
@@ -158,7 +160,11 @@ extension PlatformStore {
         try await transaction.execute("SELECT pg_advisory_xact_lock($1)", [.int(0x7061_6173_7465_6375)])  // "paastecu"
     }
 
-    /// Inside a change's transaction (after `lockAccounts`): refuses, rolling the change back,
+    static func isEnabledAdministrator(_ id: Int64, _ transaction: PostgresTransaction) async throws -> Bool {
+        try await !transaction.query("SELECT 1 FROM users WHERE id = $1 AND is_admin AND disabled_at IS NULL", [.int(id)]).isEmpty
+    }
+
+    /// Inside a change that removed an enabled administrator (after `lockAccounts`): refuses, rolling the change back,
     /// if no enabled administrator would remain.
     static func requireAnAdministrator(_ transaction: PostgresTransaction) async throws {
         let admins = try await transaction.query("SELECT id FROM users WHERE is_admin AND disabled_at IS NULL LIMIT 1")

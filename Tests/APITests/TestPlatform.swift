@@ -43,11 +43,11 @@ struct TestPlatform {
         }
     }
 
-    /// The single-use token in the newest mail sent to `address`.
-    func tokenFromMail(to address: String) throws -> String {
+    /// The single-use token of the newest `/verify-email` (or other `link`) mail sent to `address`.
+    func tokenFromMail(to address: String, link: String = "verify-email") throws -> String {
         let files = try FileManager.default.contentsOfDirectory(at: mailDirectory, includingPropertiesForKeys: [.contentModificationDateKey])
         let mails = try files.map { (try String(contentsOf: $0, encoding: .utf8), $0.lastPathComponent) }
-            .filter { $0.0.contains("To: \(address)") }
+            .filter { $0.0.contains("To: \(address)") && $0.0.contains("/\(link)?token=") }
             .sorted { $0.1 < $1.1 }
         let text = try #require(mails.last?.0, "no mail to \(address)")
         let range = try #require(text.range(of: #"token=ptn_[A-Za-z0-9_-]+"#, options: .regularExpression))

@@ -22,7 +22,8 @@ struct DevCommandTests {
         let dev = try RunningProcess(binary, ["dev", "--state-dir", stateDirectory.path, "--api-port", String(port)])
         let ready = try await eventually(timeout: .seconds(120)) {
             let modified = (try? FileManager.default.attributesOfItem(atPath: summaryFile.path)[.modificationDate] as? Date) ?? .distantPast
-            return modified >= started.addingTimeInterval(-1) && (try curl(["http://127.0.0.1:\(port)/v1/health"]).0 == 200)
+            guard modified >= started.addingTimeInterval(-1) else { return false }
+            return try curl(["http://127.0.0.1:\(port)/v1/health"]).0 == 200
         }
         #expect(ready, "dev log:\n\(dev.log)")
         guard ready else { dev.interrupt(); return }
