@@ -96,7 +96,7 @@ let package = Package(
         .testTarget(name: "CredentialsTests", dependencies: ["Credentials"]),
         .testTarget(name: "MailTests", dependencies: ["Mail"]),
         // Runs the built `paastech` binary (make test builds it first).
-        .testTarget(name: "IntegrationTests", dependencies: ["DevPlatform", "Postgres"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["DevPlatform", "Postgres", "Systemd"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "DevPlatform"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Postgres", "DevPlatform"]),
         .testTarget(name: "APITests", dependencies: ["API", "Store", "Postgres", "DevPlatform", "PlatformConfig", "Credentials",

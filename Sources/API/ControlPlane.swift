@@ -35,6 +35,8 @@ public struct ControlPlane: Sendable {
     /// The router of the public API (`/v1/...`), served on TCP and behind the edge.
     public func publicRouter() -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
+        // Outermost, so that every answer (errors included) is counted by status and route.
+        router.add(middleware: MetricsMiddleware())
         router.add(middleware: ErrorMappingMiddleware())
         router.add(middleware: AuthenticationMiddleware(store: store, trustedProxies: Set(configuration.api.trustedProxies)))
         let v1 = router.group("v1")

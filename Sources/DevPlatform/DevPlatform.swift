@@ -35,7 +35,8 @@ public struct DevPlatform: Sendable {
             let summary = try await prepareDatabase(postgres, configuration: configuration)
             let daemons = try bindDaemons(configuration: configuration)
             try writeSummary(summary)
-            print(Self.banner(summary))
+            // Unbuffered: the banner must show even when stdout is a file.
+            FileHandle.standardOutput.write(Data(Self.banner(summary).utf8))
             let group = ServiceGroup(
                 services: daemons,
                 gracefulShutdownSignals: [.sigint, .sigterm],

@@ -32,12 +32,14 @@ public final class ChildProcess: Sendable {
     ///   - arguments: `argv[1...]`; `argv[0]` is `executable`.
     ///   - environment: The child's whole environment.
     ///   - fds: Open descriptors to pass; `fds[i]` becomes fd `3 + i` in the child. The caller keeps its own.
+    ///   - output: When given, the child's stdout and stderr both go to this descriptor.
     /// - Returns: The running child. Reap it with ``waitForExit()``.
     public static func spawn(
         executable: String,
         arguments: [String],
         environment: [String: String],
-        passingFDs fds: [Int32]
+        passingFDs fds: [Int32],
+        output: Int32? = nil
     ) throws -> ChildProcess {
         let firstFree = SocketActivation.firstDescriptor + Int32(fds.count)
         // Copies above the target range first, so dup2(source, 3 + i) never overwrites another source and
@@ -53,6 +55,11 @@ public final class ChildProcess: Sendable {
         var actions = posix_spawn_file_actions_t()
         try check(posix_spawn_file_actions_init(&actions), "posix_spawn_file_actions_init")
         defer { posix_spawn_file_actions_destroy(&actions) }
+        // Output first: the passed fds below may land on `output`'s number.
+        if let output {
+            try check(posix_spawn_file_actions_adddup2(&actions, output, 1), "posix_spawn_file_actions_adddup2(\(output), 1)")
+            try check(posix_spawn_file_actions_adddup2(&actions, output, 2), "posix_spawn_file_actions_adddup2(\(output), 2)")
+        }
         for (index, copy) in copies.enumerated() {
             let target = SocketActivation.firstDescriptor + Int32(index)
             try check(posix_spawn_file_actions_adddup2(&actions, copy, target), "posix_spawn_file_actions_adddup2(\(copy), \(target))")

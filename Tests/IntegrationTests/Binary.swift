@@ -1,4 +1,5 @@
 import Foundation
+import Systemd
 import Testing
 
 /// The `paastech` binary that `make test` builds before running the tests.
@@ -20,66 +21,68 @@ enum Binary {
     }
 }
 
-/// A child process with captured output, killed when the test ends.
+/// A child process with its stdout and stderr in a file, killed when the test ends. Spawned with
+/// our own `ChildProcess` (posix_spawn, every other fd closed, reaped on its own thread): Foundation's
+/// `Process` hangs waiting for children whose descendants inherit its bookkeeping descriptors.
 final class RunningProcess: @unchecked Sendable {
-    let process = Process()
+    let child: ChildProcess
     let output: URL
 
-    init(_ executable: String, _ arguments: [String], environment: [String: String] = [:], directory: URL? = nil) throws {
+    init(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
         output = FileManager.default.temporaryDirectory.appendingPathComponent("paastech-out-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: output.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: output)
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        if let directory { process.currentDirectoryURL = directory }
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+        let fd = open(output.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+        defer { close(fd) }
+        var variables = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        for name in SystemdEnvironment.variablesToStrip { variables[name] = nil }
+        child = try ChildProcess.spawn(executable: executable, arguments: arguments, environment: variables,
+                                       passingFDs: [], output: fd)
     }
 
     var log: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
 
-    func interrupt() { if process.isRunning { process.interrupt() } }
+    /// Ctrl-C.
+    func interrupt() { try? child.signal(SIGINT) }
 
     /// Waits for exit up to `timeout`; kills on timeout and returns nil.
     func waitForExit(timeout: Duration) async -> Int32? {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
-        if process.isRunning { process.terminate(); return nil }
-        return process.terminationStatus
+        let termination = await withTaskGroup(of: ChildProcess.Termination?.self) { group in
+            group.addTask { await self.child.waitForExit() }
+            group.addTask { try? await Task.sleep(for: timeout); return nil }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        guard case .exited(let code) = termination else {
+            try? child.signal(SIGKILL)
+            return nil
+        }
+        return code
     }
 
-    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+    deinit { try? child.signal(SIGKILL) }
 }
 
-/// Runs a command to completion and returns (status, combined output).
-func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String) {
-    let process = Process()
-    let pipe = Pipe()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+/// Runs a command to completion and returns (exit status, combined output).
+func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> (Int32, String) {
+    let process = try RunningProcess(executable, arguments, environment: environment)
+    let termination = await process.child.waitForExit()
+    guard case .exited(let code) = termination else { return (-1, process.log) }
+    return (code, process.log)
 }
 
 /// curl with fixed arguments; returns (HTTP status, body).
-func curl(_ arguments: [String]) throws -> (Int, String) {
-    let (status, output) = try run("/usr/bin/curl", ["-s", "-w", "\n%{http_code}", "--max-time", "10"] + arguments)
+func curl(_ arguments: [String]) async throws -> (Int, String) {
+    let (status, output) = try await run("/usr/bin/curl", ["-s", "-w", "\n%{http_code}", "--max-time", "10"] + arguments)
     guard status == 0, let newline = output.lastIndex(of: "\n") else { return (0, output) }
     return (Int(output[output.index(after: newline)...]) ?? 0, String(output[..<newline]))
 }
 
 /// Polls until `condition` holds or `timeout` passes.
-func eventually(timeout: Duration = .seconds(60), _ condition: () throws -> Bool) async throws -> Bool {
+func eventually(timeout: Duration = .seconds(60), _ condition: () async throws -> Bool) async throws -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
-        if (try? condition()) == true { return true }
+        if (try? await condition()) == true { return true }
         try await Task.sleep(for: .milliseconds(100))
     }
     return false

@@ -40,12 +40,12 @@ struct BinaryTests {
                                         ["-l", "127.0.0.1:\(port)", binary, "api", "--config", config.path])
         defer { daemon.interrupt() }
         // The socket is bound by systemd-socket-activate; the API starts on the first connection.
-        let healthy = try await eventually { try curl(["http://127.0.0.1:\(port)/v1/health"]).0 == 200 }
+        let healthy = try await eventually { try await curl(["http://127.0.0.1:\(port)/v1/health"]).0 == 200 }
         #expect(healthy, "API log:\n\(daemon.log)")
-        let (_, body) = try curl(["http://127.0.0.1:\(port)/v1/health"])
+        let (_, body) = try await curl(["http://127.0.0.1:\(port)/v1/health"])
         #expect(json(body)["database"] as? String == "ok")
         // It adopted the activated socket instead of binding [api] listen.
-        #expect(try curl(["http://127.0.0.1:\(port)/v1/openapi.json"]).0 == 200)
+        #expect(try await curl(["http://127.0.0.1:\(port)/v1/openapi.json"]).0 == 200)
     }
 
     @Test("admin create-user and list-users, and migrate is idempotent")
@@ -54,29 +54,29 @@ struct BinaryTests {
         let directory = try temporaryDirectory("admin")
         let config = try writeConfiguration(conninfo: try await PostgresCluster.shared().conninfo, runDirectory: directory,
                                             port: try freePort())
-        let (migrated, migrateOutput) = try run(binary, ["migrate", "--config", config.path])
+        let (migrated, migrateOutput) = try await run(binary, ["migrate", "--config", config.path])
         #expect(migrated == 0, "\(migrateOutput)")
-        #expect(try run(binary, ["migrate", "--config", config.path]).1.contains("up to date"))
-        let (created, output) = try run(binary, ["admin", "create-user", "--username", "ops", "--email", "ops@example.com",
+        #expect(try await run(binary, ["migrate", "--config", config.path]).1.contains("up to date"))
+        let (created, output) = try await run(binary, ["admin", "create-user", "--username", "ops", "--email", "ops@example.com",
                                                  "--admin", "--config", config.path])
         #expect(created == 0, "\(output)")
         #expect(output.contains("password: "))
-        let (duplicate, duplicateOutput) = try run(binary, ["admin", "create-user", "--username", "ops", "--email", "x@example.com",
+        let (duplicate, duplicateOutput) = try await run(binary, ["admin", "create-user", "--username", "ops", "--email", "x@example.com",
                                                             "--config", config.path])
         #expect(duplicate != 0)
         #expect(duplicateOutput.contains("username is taken"), "\(duplicateOutput)")
-        let (listed, list) = try run(binary, ["admin", "list-users", "--config", config.path])
+        let (listed, list) = try await run(binary, ["admin", "list-users", "--config", config.path])
         #expect(listed == 0)
         #expect(list.contains("ops") && list.contains("admin"))
     }
 
     @Test("a bad configuration file stops start-up naming the file, line and key")
-    func badConfiguration() throws {
+    func badConfiguration() async throws {
         let binary = try Binary.path()
         let directory = try temporaryDirectory("badconfig")
         let file = directory.appendingPathComponent("paastech.toml")
         try "[api]\n\nlisten = 8081\n".write(to: file, atomically: true, encoding: .utf8)
-        let (status, output) = try run(binary, ["migrate", "--config", file.path])
+        let (status, output) = try await run(binary, ["migrate", "--config", file.path])
         #expect(status != 0)
         #expect(output.contains("\(file.path):3"), "\(output)")
         #expect(output.contains("api.listen"), "\(output)")
@@ -90,9 +90,9 @@ struct BinaryTests {
         guard !FileManager.default.fileExists(atPath: socketPath) else {
             let directory = try temporaryDirectory("journal")
             let config = try writeConfiguration(conninfo: try await PostgresCluster.shared().conninfo, runDirectory: directory, port: try freePort())
-            _ = try run("/bin/sh", ["-c", "JOURNAL_STREAM=$(stat -L -c '%d:%i' /proc/self/fd/2) exec \"$0\" migrate --config \"$1\"",
+            _ = try await run("/bin/sh", ["-c", "JOURNAL_STREAM=$(stat -L -c '%d:%i' /proc/self/fd/2) exec \"$0\" migrate --config \"$1\"",
                                     binary, config.path])
-            let (_, log) = try run("/usr/bin/journalctl", ["-t", "paastech-migrate", "-o", "verbose", "-n", "20", "--no-pager"])
+            let (_, log) = try await run("/usr/bin/journalctl", ["-t", "paastech-migrate", "-o", "verbose", "-n", "20", "--no-pager"])
             #expect(log.contains("SYSLOG_IDENTIFIER=paastech-migrate"))
             return
         }
@@ -102,7 +102,7 @@ struct BinaryTests {
         let directory = try temporaryDirectory("journal")
         let config = try writeConfiguration(conninfo: try await PostgresCluster.shared().conninfo, runDirectory: directory, port: try freePort())
         // The child's stderr is the pipe `run` gives it; JOURNAL_STREAM names that pipe, as systemd would.
-        let (status, output) = try run("/bin/sh", ["-c", "JOURNAL_STREAM=$(stat -L -c '%d:%i' /proc/self/fd/2) exec \"$0\" migrate --config \"$1\"",
+        let (status, output) = try await run("/bin/sh", ["-c", "JOURNAL_STREAM=$(stat -L -c '%d:%i' /proc/self/fd/2) exec \"$0\" migrate --config \"$1\"",
                                                     binary, config.path])
         #expect(status == 0, "\(output)")
         let records = journal.receiveAll()

@@ -23,7 +23,7 @@ struct DevCommandTests {
         let ready = try await eventually(timeout: .seconds(120)) {
             let modified = (try? FileManager.default.attributesOfItem(atPath: summaryFile.path)[.modificationDate] as? Date) ?? .distantPast
             guard modified >= started.addingTimeInterval(-1) else { return false }
-            return try curl(["http://127.0.0.1:\(port)/v1/health"]).0 == 200
+            return try await curl(["http://127.0.0.1:\(port)/v1/health"]).0 == 200
         }
         #expect(ready, "dev log:\n\(dev.log)")
         guard ready else { dev.interrupt(); return }
@@ -40,7 +40,7 @@ struct DevCommandTests {
         #expect(status == 0, "Ctrl-C shuts down cleanly; log:\n\(dev.log)")
         #expect(!FileManager.default.fileExists(atPath: stateDirectory.appendingPathComponent("postgres/data/postmaster.pid").path),
                 "PostgreSQL stopped")
-        #expect(try curl(["http://127.0.0.1:\(port)/v1/health"]).0 == 0, "nothing listens any more")
+        #expect(try await curl(["http://127.0.0.1:\(port)/v1/health"]).0 == 0, "nothing listens any more")
     }
 
     @Test("brings up the API; the admin from dev.json logs in with curl and lists users; data survives a restart")
@@ -52,34 +52,34 @@ struct DevCommandTests {
             #expect(summary.apiURL == "http://127.0.0.1:\(port)")
             let (username, password) = summary.admin
             firstPassword = password
-            let (status, body) = try curl(["\(summary.apiURL)/v1/auth/login", "-H", "Content-Type: application/json",
+            let (status, body) = try await curl(["\(summary.apiURL)/v1/auth/login", "-H", "Content-Type: application/json",
                                            "-d", String(decoding: try JSONSerialization.data(withJSONObject: ["login": username, "password": password]), as: UTF8.self)])
             #expect(status == 200, "\(body)")
             let token = try #require(json(body)["token"] as? String)
-            let (listed, users) = try curl(["\(summary.apiURL)/v1/admin/users", "-H", "Authorization: Bearer \(token)"])
+            let (listed, users) = try await curl(["\(summary.apiURL)/v1/admin/users", "-H", "Authorization: Bearer \(token)"])
             #expect(listed == 200)
             #expect(users.contains("\"username\":\"admin\""))
 
             // Sign-up mail lands in the state directory.
-            let (signedUp, _) = try curl(["\(summary.apiURL)/v1/auth/signup", "-H", "Content-Type: application/json",
+            let (signedUp, _) = try await curl(["\(summary.apiURL)/v1/auth/signup", "-H", "Content-Type: application/json",
                                           "-d", #"{"username":"keeper","email":"keeper@example.com","password":"long enough pw"}"#])
             #expect(signedUp == 201)
             let mails = try FileManager.default.contentsOfDirectory(atPath: state.appendingPathComponent("mail").path)
             #expect(!mails.isEmpty)
 
             // The internal socket answers the platform's own daemons (root here) with metrics.
-            let (metrics, text) = try curl(["--unix-socket", summary.internalSocket, "http://localhost/metrics"])
+            let (metrics, text) = try await curl(["--unix-socket", summary.internalSocket, "http://localhost/metrics"])
             #expect(metrics == 200)
             #expect(text.contains("http_requests_total") || text.contains("# TYPE"), "\(text.prefix(500))")
-            let (owner, _) = try curl(["--unix-socket", summary.internalSocket, "http://localhost/internal/v1/ssh-key-owner?fingerprint=SHA256:nope"])
+            let (owner, _) = try await curl(["--unix-socket", summary.internalSocket, "http://localhost/internal/v1/ssh-key-owner?fingerprint=SHA256:nope"])
             #expect(owner == 404)
             // The internal routes are not on the public listener.
-            #expect(try curl(["\(summary.apiURL)/metrics"]).0 == 404)
-            #expect(try curl(["\(summary.apiURL)/internal/v1/ssh-key-owner?fingerprint=SHA256:x"]).0 == 404)
+            #expect(try await curl(["\(summary.apiURL)/metrics"]).0 == 404)
+            #expect(try await curl(["\(summary.apiURL)/internal/v1/ssh-key-owner?fingerprint=SHA256:x"]).0 == 404)
         }
         try await withDevPlatform(stateDirectory: state, port: port) { summary in
             #expect(summary.admin.1 == firstPassword, "the admin keeps its password")
-            let (status, body) = try curl(["\(summary.apiURL)/v1/auth/login", "-H", "Content-Type: application/json",
+            let (status, body) = try await curl(["\(summary.apiURL)/v1/auth/login", "-H", "Content-Type: application/json",
                                            "-d", #"{"login":"keeper","password":"long enough pw"}"#])
             #expect(status == 200, "the user signed up in the first run is still there: \(body)")
         }
