@@ -115,7 +115,14 @@ struct ProcessEnvironmentTests {
         #expect(forAnotherProcess == nil)
         let unset = try SystemdNotifier().watchdogInterval
         #expect(unset == nil)
-        try await WatchdogService(logger: logger).run()  // returns at once
+        // Idle, not finished: a ServiceGroup would treat an early return as a failure. It ends on shutdown.
+        let group = ServiceGroup(configuration: .init(services: [WatchdogService(logger: logger)], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            try await Task.sleep(for: .milliseconds(300))
+            await group.triggerGracefulShutdown()
+            try await tasks.next()
+        }
     }
 
     @Test func malformedWatchdogIntervalIsAnError() async throws {
