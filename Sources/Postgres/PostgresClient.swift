@@ -46,21 +46,10 @@ public final class PostgresClient: Sendable {
         try await run(sql, parameters).rows
     }
 
-    /// Runs one statement with plain Swift values as parameters (`[id, name, createdAt]`).
-    public func query(_ sql: String, _ parameters: [any PostgresEncodable]) async throws -> [PostgresRow] {
-        try await run(sql, parameters.map(\.postgresValue)).rows
-    }
-
     /// Runs one statement and returns how many rows it inserted, updated, deleted or selected.
     @discardableResult
     public func execute(_ sql: String, _ parameters: [PostgresValue] = []) async throws -> Int {
         try await run(sql, parameters).affectedRows
-    }
-
-    /// Runs one statement with plain Swift values as parameters and returns the affected row count.
-    @discardableResult
-    public func execute(_ sql: String, _ parameters: [any PostgresEncodable]) async throws -> Int {
-        try await run(sql, parameters.map(\.postgresValue)).affectedRows
     }
 
     /// Runs a trusted SQL script of several statements (a migration) through the simple-query

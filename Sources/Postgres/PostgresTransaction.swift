@@ -17,21 +17,10 @@ public final class PostgresTransaction: Sendable {
         try await run(sql, parameters).rows
     }
 
-    /// Runs one statement in the transaction with plain Swift values as parameters.
-    public func query(_ sql: String, _ parameters: [any PostgresEncodable]) async throws -> [PostgresRow] {
-        try await run(sql, parameters.map(\.postgresValue)).rows
-    }
-
     /// Runs one statement in the transaction and returns the number of rows it affected.
     @discardableResult
     public func execute(_ sql: String, _ parameters: [PostgresValue] = []) async throws -> Int {
         try await run(sql, parameters).affectedRows
-    }
-
-    /// Runs one statement in the transaction with plain Swift values; returns the affected row count.
-    @discardableResult
-    public func execute(_ sql: String, _ parameters: [any PostgresEncodable]) async throws -> Int {
-        try await run(sql, parameters.map(\.postgresValue)).affectedRows
     }
 
     /// Runs a trusted SQL script of several statements (a migration) in the transaction, through the
