@@ -3,7 +3,7 @@ extension PlatformConfiguration {
     public struct Platform: Sendable, Equatable {
         /// `domain`: the platform's own names are `console.<domain>` and `api.<domain>`.
         public var domain = "paastech.localhost"
-        /// `apps_domain`: apps are served at `<app>.<apps_domain>`.
+        /// `apps_domain`: apps are served at `<deployment>.<project>.<apps_domain>` (and `<project>.<apps_domain>`).
         public var appsDomain = "apps.localhost"
         /// `console_url`: the console's base URL, used for links in e-mails (no trailing slash).
         public var consoleURL = "http://console.localhost:8080"
