@@ -95,6 +95,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         .testTarget(name: "CredentialsTests", dependencies: ["Credentials"]),
         .testTarget(name: "MailTests", dependencies: ["Mail"]),
+        .testTarget(name: "NativeLibrariesTests", dependencies: ["CPostgres", "CSSH", "CGit2", "CSeccomp", "CSystemd", "COpenSSL"]),
         // Runs the built `paastech` binary (make test builds it first).
         .testTarget(name: "IntegrationTests", dependencies: ["DevPlatform", "Postgres", "Systemd"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "DevPlatform"]),
@@ -102,6 +103,8 @@ let package = Package(
         .testTarget(name: "APITests", dependencies: ["API", "Store", "Postgres", "DevPlatform", "PlatformConfig", "Credentials",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
-            .product(name: "HTTPTypes", package: "swift-http-types")]),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), "Systemd"]),
     ]
 )
