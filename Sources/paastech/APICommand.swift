@@ -8,6 +8,7 @@ import PlatformConfig
 import Prometheus
 import ServiceLifecycle
 import Store
+import Synchronization
 import Systemd
 
 /// `paastech api`: the JSON API, normally socket-activated by paastech-api.socket (public TCP,
@@ -31,13 +32,18 @@ struct APICommand: AsyncParsableCommand {
         let controlPlane = ControlPlane(store: PlatformStore(database: database), configuration: configuration,
                                         mailer: ControlPlane.mailer(for: configuration.mail), logger: logger)
         let (publicFD, internalFD) = try listeners(configuration, logger: logger)
+        // READY=1 only once migrations ran and both servers accept connections.
+        let running = ReadinessCounter(expected: 2) {
+            try? notifier.ready()
+            try? notifier.status("serving")
+        }
         let services: [any Service] = [
-            ActivatedHTTPServer(router: controlPlane.publicRouter(), socket: publicFD, logger: logger),
-            ActivatedHTTPServer(router: controlPlane.internalRouter(metrics: metrics), socket: internalFD, logger: logger),
+            ActivatedHTTPServer(router: controlPlane.publicRouter(), socket: publicFD, logger: logger,
+                                onServerRunning: { _ in running.arrive() }),
+            ActivatedHTTPServer(router: controlPlane.internalRouter(metrics: metrics), socket: internalFD, logger: logger,
+                                onServerRunning: { _ in running.arrive() }),
             WatchdogService(notifier: notifier, logger: logger),
         ]
-        try? notifier.ready()
-        try? notifier.status("serving")
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
         try? notifier.stopping()
@@ -53,18 +59,37 @@ struct APICommand: AsyncParsableCommand {
         for socket in activated where socket.name != "api" && socket.name != "internal" {
             if ListeningSocket.isUnixDomain(socket.fd) { internalFD = internalFD ?? socket.fd } else { publicFD = publicFD ?? socket.fd }
         }
-        if publicFD == nil {
+        let publicSocket = try publicFD ?? {
             let (host, port) = try HostPort.parse(configuration.api.listen)
-            publicFD = try ListeningSocket.bindTCP(host: host, port: port)
-        }
-        if internalFD == nil {
+            return try ListeningSocket.bindTCP(host: host, port: port)
+        }()
+        let internalSocket = try internalFD ?? {
             let path = configuration.paths.apiInternalSocket
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                     withIntermediateDirectories: true)
-            internalFD = try ListeningSocket.bindUnix(path: path, mode: 0o660)
+            return try ListeningSocket.bindUnix(path: path, mode: 0o660)
+        }()
+        logger.info("listening", metadata: ["activated": "\(activated.count)"])
+        return (publicSocket, internalSocket)
+    }
+}
+
+/// Calls `action` once, when the `expected`-th participant arrives.
+final class ReadinessCounter: Sendable {
+    private let remaining: Mutex<Int>
+    private let action: @Sendable () -> Void
+
+    init(expected: Int, action: @escaping @Sendable () -> Void) {
+        remaining = Mutex(expected)
+        self.action = action
+    }
+
+    func arrive() {
+        let isLast = remaining.withLock { count in
+            count -= 1
+            return count == 0
         }
-        logger.info("listening", metadata: ["activated": "\(activated.count)", "public": "\(configuration.api.listen)"])
-        return (publicFD!, internalFD!)  // safe: both assigned above
+        if isLast { action() }
     }
 }
 

@@ -33,8 +33,10 @@ final class RunningProcess: @unchecked Sendable {
         let fd = open(output.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
         defer { close(fd) }
-        var variables = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        // Nothing systemd-related leaks in from the test runner's own environment; the caller may set it.
+        var variables = ProcessInfo.processInfo.environment
         for name in SystemdEnvironment.variablesToStrip { variables[name] = nil }
+        variables.merge(environment) { $1 }
         child = try ChildProcess.spawn(executable: executable, arguments: arguments, environment: variables,
                                        passingFDs: [], output: fd)
     }

@@ -36,8 +36,12 @@ struct BinaryTests {
         let port = try freePort()
         let config = try writeConfiguration(conninfo: try await PostgresCluster.shared().conninfo, runDirectory: directory,
                                             port: try freePort())
+        let notifySocket = directory.appendingPathComponent("notify.sock").path
+        let notifications = try DatagramListener(path: notifySocket)
+        defer { notifications.close() }
         let daemon = try RunningProcess("/usr/bin/systemd-socket-activate",
-                                        ["-l", "127.0.0.1:\(port)", binary, "api", "--config", config.path])
+                                        ["-l", "127.0.0.1:\(port)", "-E", "NOTIFY_SOCKET=\(notifySocket)",
+                                         binary, "api", "--config", config.path])
         defer { daemon.interrupt() }
         // The socket is bound by systemd-socket-activate; the API starts on the first connection.
         let healthy = try await eventually { try await curl(["http://127.0.0.1:\(port)/v1/health"]).0 == 200 }
@@ -46,6 +50,12 @@ struct BinaryTests {
         #expect(json(body)["database"] as? String == "ok")
         // It adopted the activated socket instead of binding [api] listen.
         #expect(try await curl(["http://127.0.0.1:\(port)/v1/openapi.json"]).0 == 200)
+        // Type=notify: READY=1 once serving.
+        let sent = notifications.receiveAll().joined(separator: "\n")
+        #expect(sent.contains("READY=1"), "notifications: \(sent)")
+        daemon.interrupt()
+        #expect(await daemon.waitForExit(timeout: .seconds(20)) == 0, "SIGINT shuts the API down cleanly")
+        #expect(notifications.receiveAll().joined().contains("STOPPING=1"))
     }
 
     @Test("admin create-user and list-users, and migrate is idempotent")
