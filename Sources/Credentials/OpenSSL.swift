@@ -16,7 +16,7 @@ enum OpenSSL {
         guard EVP_Digest(bytes, bytes.count, &digest, &length, EVP_sha256(), nil) == 1 else {
             // safe: SHA-256 over a memory buffer can only fail if libcrypto cannot allocate a
             // digest context, which leaves the process unable to do anything useful.
-            fatalError("EVP_Digest(SHA-256) failed: \(drainErrorQueue())")
+            fatalError("EVP_Digest(SHA-256) failed: \(drainErrorQueue())")  // safe: see above
         }
         return Array(digest[..<Int(length)])
     }

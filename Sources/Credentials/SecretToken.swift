@@ -25,7 +25,7 @@ public enum SecretToken {
             // safe: OpenSSL 3 seeds from getrandom(2); if it cannot produce random bytes the
             // process cannot issue secure credentials at all, and stopping beats weak tokens
             // (Swift's SystemRandomNumberGenerator makes the same choice).
-            fatalError("\(error)")
+            fatalError("\(error)")  // safe: see above
         }
         return prefix + Base64.encodeURLSafe(bytes)
     }
