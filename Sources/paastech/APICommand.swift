@@ -43,6 +43,7 @@ struct APICommand: AsyncParsableCommand {
             ActivatedHTTPServer(router: controlPlane.internalRouter(metrics: metrics), socket: internalFD, logger: logger,
                                 onServerRunning: { _ in running.arrive() }),
             WatchdogService(notifier: notifier, logger: logger),
+            ExpiredSessionCleanup(store: controlPlane.store, logger: logger),
         ]
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()

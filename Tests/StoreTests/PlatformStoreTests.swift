@@ -105,6 +105,10 @@ struct PlatformStoreTests {
         try await store.createSession(userID: user.id, tokenHash: "old", expiresAt: Date().addingTimeInterval(-1),
                                       remoteAddress: "", userAgent: "")
         #expect(try await store.authenticateSession(tokenHash: "old") == nil)
+        try await store.createSession(userID: user.id, tokenHash: "live", expiresAt: Date().addingTimeInterval(60),
+                                      remoteAddress: "", userAgent: "")
+        #expect(try await store.deleteExpiredSessions() == 1)
+        #expect(try await store.authenticateSession(tokenHash: "live")?.user.id == user.id, "live sessions stay")
         _ = try await store.createAPIToken(userID: user.id, name: "ci", tokenHash: "t1", expiresAt: nil)
         #expect(try await store.authenticateAPIToken(tokenHash: "t1")?.user.username == "erin")
         _ = try await store.updateUser(id: user.id, isAdmin: nil, disabled: true)
