@@ -81,9 +81,19 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
 
+        // Pomegranate: sandboxes. The child side of spawning is one small C file.
+        .target(name: "CSpawn"),
+        .target(name: "Seccomp", dependencies: ["CSeccomp", "Systemd"]),
+        .target(name: "Cgroups", dependencies: ["Systemd",
+            .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Networking", dependencies: ["Systemd",
+            .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Sandbox", dependencies: ["CSpawn", "Seccomp", "Cgroups", "Networking", "Systemd",
+            .product(name: "Logging", package: "swift-log")]),
+
         // The one executable: thin subcommands that assemble services from the libraries.
         .executableTarget(name: "paastech", dependencies: [
-            "PlatformConfig", "Systemd", "Postgres", "Store", "Credentials", "API", "DevPlatform",
+            "PlatformConfig", "Systemd", "Postgres", "Store", "Credentials", "API", "DevPlatform", "Sandbox",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -95,6 +105,10 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         .testTarget(name: "CredentialsTests", dependencies: ["Credentials"]),
         .testTarget(name: "MailTests", dependencies: ["Mail"]),
+        .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "CSeccomp"]),
+        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Systemd"]),
+        .testTarget(name: "NetworkingTests", dependencies: ["Networking", "Systemd"]),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "Seccomp", "Cgroups", "Networking", "Systemd"]),
         .testTarget(name: "NativeLibrariesTests", dependencies: ["CPostgres", "CSSH", "CGit2", "CSeccomp", "CSystemd", "COpenSSL"]),
         // Runs the built `paastech` binary (make test builds it first).
         .testTarget(name: "IntegrationTests", dependencies: ["DevPlatform", "Postgres", "Systemd"]),
