@@ -13,6 +13,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "paastech", targets: ["paastech"]),
+        // PID 1 of every sandbox: tiny C, so that a sandbox starts in about a millisecond.
+        .executable(name: "paastech-init", targets: ["paastech-init"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -83,6 +85,7 @@ let package = Package(
 
         // Pomegranate: sandboxes. The child side of spawning is one small C file.
         .target(name: "CSpawn"),
+        .executableTarget(name: "paastech-init", linkerSettings: [.unsafeFlags(["-static-executable"])]),
         .target(name: "Seccomp", dependencies: ["CSeccomp", "Systemd"]),
         .target(name: "Cgroups", dependencies: ["Systemd",
             .product(name: "Logging", package: "swift-log")]),

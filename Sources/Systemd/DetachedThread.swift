@@ -2,14 +2,14 @@ import Glibc
 
 /// A plain detached pthread for blocking calls (such as `waitpid`) that must not occupy a thread of
 /// Swift's small cooperative pool.
-enum DetachedThread {
+public enum DetachedThread {
     private final class Work {
         let body: @Sendable () -> Void
         init(_ body: @escaping @Sendable () -> Void) { self.body = body }
     }
 
     /// Runs `body` on a new thread that cleans up after itself.
-    static func start(_ body: @escaping @Sendable () -> Void) throws {
+    public static func start(_ body: @escaping @Sendable () -> Void) throws {
         let work = Unmanaged.passRetained(Work(body)).toOpaque()
         var thread = pthread_t()
         let result = pthread_create(&thread, nil, { argument in

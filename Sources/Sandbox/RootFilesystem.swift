@@ -1,0 +1,203 @@
+import Foundation
+import Glibc
+
+/// Plans a sandbox's root: a fresh tmpfs with read-only binds of the host's `/usr` (merged-usr
+/// symlinks beside it), generated `/etc` files, `/app`, optional `/data`, a size-limited `/tmp`,
+/// a minimal `/dev`, a fresh `/proc` with sensitive paths masked, and a read-only view of the
+/// sandbox's own cgroup at `/sys/fs/cgroup`. Pure planning: tested without root.
+public struct RootFilesystem: Sendable {
+    public struct Options: Sendable {
+        public var hostname: String
+        public var uid: uid_t
+        public var gid: gid_t
+        public var appDirectory: String?
+        public var appWritable = false
+        public var dataDirectory: String?
+        public var extraReadOnlyPaths: [String] = []
+        public var tmpSizeMB = 64
+        public var cgroupView: CgroupView = .none
+        /// Host path of paastech-init, bound at `/init`.
+        public var initExecutable: String
+        public var resolvConf: String
+
+        public init(hostname: String, uid: uid_t, gid: gid_t, initExecutable: String, resolvConf: String) {
+            self.hostname = hostname
+            self.uid = uid
+            self.gid = gid
+            self.initExecutable = initExecutable
+            self.resolvConf = resolvConf
+        }
+    }
+
+    /// What the sandbox sees at /sys/fs/cgroup, through its cgroup namespace.
+    public enum CgroupView: Sendable, Equatable {
+        case none
+        case unified
+        /// cgroup v1 controllers, each mounted at /sys/fs/cgroup/<controller>.
+        case legacy(controllers: [String])
+    }
+
+    /// Host files the sandbox may read: TLS roots, and what dynamic linking and `/usr/bin` symlinks need.
+    static let hostReadOnlyFiles = ["/etc/ssl/certs", "/etc/ca-certificates", "/etc/alternatives", "/etc/ld.so.cache",
+                                    "/etc/localtime", "/etc/mime.types"]
+    /// Read by nobody legitimately inside a sandbox; hidden as container runtimes do.
+    static let maskedProcFiles = ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug", "/proc/latency_stats",
+                                  "/proc/kallsyms", "/proc/kmsg"]
+    static let maskedProcDirectories = ["/proc/acpi", "/proc/scsi", "/proc/firmware"]
+    static let readOnlyProcPaths = ["/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs"]
+    static let devices = ["null", "zero", "full", "random", "urandom", "tty"]
+
+    let options: Options
+    let fileExists: @Sendable (String) -> Bool
+
+    public init(options: Options, fileExists: @escaping @Sendable (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }) {
+        self.options = options
+        self.fileExists = fileExists
+    }
+
+    public func operations() -> [MountOperation] {
+        usr() + etc() + app() + tmp() + dev() + proc() + sys() + initBinary()
+    }
+
+    private func usr() -> [MountOperation] {
+        var operations: [MountOperation] = [.makeDirectory("/usr")] + MountOperation.bind("/usr", at: "/usr", readOnly: true)
+        for link in ["bin", "lib", "lib64", "sbin", "lib32", "libx32"] where fileExists("/\(link)") {
+            operations.append(.symlink(to: "usr/\(link)", at: "/\(link)"))
+        }
+        for path in options.extraReadOnlyPaths {
+            operations += parents(of: path) + [.makeDirectory(path)] + MountOperation.bind(path, at: path, readOnly: true)
+        }
+        return operations
+    }
+
+    private func etc() -> [MountOperation] {
+        let uid = options.uid, gid = options.gid
+        var operations: [MountOperation] = [
+            .makeDirectory("/etc"),
+            .writeFile("/etc/passwd", contents: """
+                root:x:0:0:root:/root:/usr/sbin/nologin
+                app:x:\(uid):\(gid):app:/app:/bin/sh
+                nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
+
+                """),
+            .writeFile("/etc/group", contents: "root:x:0:\napp:x:\(gid):\nnogroup:x:65534:\n"),
+            .writeFile("/etc/hostname", contents: options.hostname + "\n"),
+            .writeFile("/etc/hosts", contents: "127.0.0.1\tlocalhost \(options.hostname)\n::1\tlocalhost ip6-localhost\n"),
+            .writeFile("/etc/resolv.conf", contents: options.resolvConf),
+            .writeFile("/etc/nsswitch.conf", contents: "passwd: files\ngroup: files\nhosts: files dns\n"),
+        ]
+        for path in Self.hostReadOnlyFiles where fileExists(path) {
+            let isDirectory = (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeDirectory
+            operations += parents(of: path) + [isDirectory ? .makeDirectory(path) : .touch(path)]
+                + MountOperation.bind(path, at: path, readOnly: true)
+        }
+        return operations
+    }
+
+    private func app() -> [MountOperation] {
+        var operations: [MountOperation] = [.makeDirectory("/app")]
+        if let directory = options.appDirectory {
+            operations += MountOperation.bind(directory, at: "/app", readOnly: !options.appWritable)
+        }
+        if let data = options.dataDirectory {
+            operations += [.makeDirectory("/data")] + MountOperation.bind(data, at: "/data", readOnly: false)
+        }
+        return operations
+    }
+
+    private func tmp() -> [MountOperation] {
+        [.makeDirectory("/tmp", mode: 0o1777), .tmpfs(at: "/tmp", options: "mode=1777,size=\(options.tmpSizeMB)m")]
+    }
+
+    private func dev() -> [MountOperation] {
+        var operations: [MountOperation] = [
+            .makeDirectory("/dev"),
+            .tmpfs(at: "/dev", options: "mode=0755,size=64k", flags: UInt(MS_NOSUID | MS_NOEXEC)),
+        ]
+        for device in Self.devices {
+            operations += [.touch("/dev/\(device)")] + MountOperation.bind("/dev/\(device)", at: "/dev/\(device)", readOnly: false, recursive: false)
+        }
+        operations += [
+            .makeDirectory("/dev/pts"),
+            .mount(source: "devpts", target: "/dev/pts", type: "devpts", flags: UInt(MS_NOSUID | MS_NOEXEC),
+                   data: "newinstance,ptmxmode=0666,mode=0620"),
+            .symlink(to: "pts/ptmx", at: "/dev/ptmx"),
+            .makeDirectory("/dev/shm", mode: 0o1777),
+            .tmpfs(at: "/dev/shm", options: "mode=1777,size=\(options.tmpSizeMB)m", flags: UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC)),
+            .symlink(to: "/proc/self/fd", at: "/dev/fd"),
+            .symlink(to: "/proc/self/fd/0", at: "/dev/stdin"),
+            .symlink(to: "/proc/self/fd/1", at: "/dev/stdout"),
+            .symlink(to: "/proc/self/fd/2", at: "/dev/stderr"),
+        ]
+        return operations
+    }
+
+    /// A fresh /proc (of the sandbox's pid namespace) with the kernel-wide sensitive files masked.
+    private func proc() -> [MountOperation] {
+        var operations: [MountOperation] = [
+            .makeDirectory("/proc"),
+            .mount(source: "proc", target: "/proc", type: "proc", flags: UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC), data: nil),
+        ]
+        for file in Self.maskedProcFiles where fileExists(file) {
+            operations.append(.mount(source: "/dev/null", target: file, type: nil, flags: UInt(MS_BIND), data: nil))
+        }
+        for directory in Self.maskedProcDirectories where fileExists(directory) {
+            operations.append(.tmpfs(at: directory, options: "size=0", flags: UInt(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)))
+        }
+        for path in Self.readOnlyProcPaths where fileExists(path) {
+            operations += MountOperation.bind(path, at: path, readOnly: true, recursive: false).map(\.inSandbox)
+        }
+        return operations
+    }
+
+    /// Only the sandbox's own cgroup, read-only: the cgroup namespace makes it the root.
+    private func sys() -> [MountOperation] {
+        let flags = UInt(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        switch options.cgroupView {
+        case .none:
+            return []
+        case .unified:
+            return [.makeDirectory("/sys"), .makeDirectory("/sys/fs"), .makeDirectory("/sys/fs/cgroup"),
+                    .mount(source: "cgroup2", target: "/sys/fs/cgroup", type: "cgroup2", flags: flags, data: nil)]
+        case .legacy(let controllers):
+            var operations: [MountOperation] = [
+                .makeDirectory("/sys"), .makeDirectory("/sys/fs"), .makeDirectory("/sys/fs/cgroup"),
+                .tmpfs(at: "/sys/fs/cgroup", options: "mode=0755,size=16k", flags: UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC)),
+            ]
+            for controller in controllers {
+                operations += [
+                    .makeDirectory("/sys/fs/cgroup/\(controller)"),
+                    .mount(source: "cgroup", target: "/sys/fs/cgroup/\(controller)", type: "cgroup", flags: flags, data: controller),
+                ]
+            }
+            operations.append(.mount(source: nil, target: "/sys/fs/cgroup", type: nil,
+                                     flags: UInt(MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC), data: "size=16k"))
+            return operations
+        }
+    }
+
+    private func initBinary() -> [MountOperation] {
+        [.touch("/init")] + MountOperation.bind(options.initExecutable, at: "/init", readOnly: true, recursive: false)
+    }
+
+    /// `mkdir` for every missing parent of `path` below the root (tmpfs starts empty).
+    private func parents(of path: String) -> [MountOperation] {
+        var result: [MountOperation] = []
+        var current = ""
+        for component in path.split(separator: "/").dropLast() {
+            current += "/" + component
+            result.append(.makeDirectory(current))
+        }
+        return result
+    }
+}
+
+extension MountOperation {
+    /// A bind whose source is itself inside the sandbox (the fresh /proc): marked by a leading "@".
+    var inSandbox: MountOperation {
+        if case .mount(let source?, let target, let type, let flags, let data) = self, source.hasPrefix("/") {
+            return .mount(source: "@" + source, target: target, type: type, flags: flags, data: data)
+        }
+        return self
+    }
+}

@@ -1,0 +1,62 @@
+import Glibc
+
+/// What to run in a sandbox and how to confine it.
+public struct SandboxOptions: Sendable {
+    public enum NetworkMode: Sendable, Equatable {
+        /// Only a loopback interface: no way in or out.
+        case loopback
+        /// A veth on the platform bridge with an address of its own; egress NAT if allowed.
+        case bridged(egress: Bool)
+    }
+
+    public struct Limits: Sendable, Equatable {
+        public var memoryBytes: UInt64?
+        public var cpuQuota: Double?
+        public var pids: Int?
+
+        public init(memoryBytes: UInt64? = nil, cpuQuota: Double? = nil, pids: Int? = nil) {
+            self.memoryBytes = memoryBytes
+            self.cpuQuota = cpuQuota
+            self.pids = pids
+        }
+    }
+
+    public var command: [String]
+    public var hostname: String
+    public var uid: uid_t
+    public var gid: gid_t
+    public var appDirectory: String?
+    public var appWritable: Bool
+    public var dataDirectory: String?
+    public var extraReadOnlyPaths: [String]
+    public var environment: [String: String]
+    public var workingDirectory = "/app"
+    public var limits: Limits
+    public var network: NetworkMode
+    public var seccomp: Bool
+    /// stdin, stdout, stderr of the sandbox; the caller's own by default.
+    public var stdio: [Int32] = [0, 1, 2]
+
+    public init(command: [String], hostname: String, uid: uid_t, gid: gid_t, appDirectory: String? = nil, appWritable: Bool = false,
+                dataDirectory: String? = nil, extraReadOnlyPaths: [String] = [], environment: [String: String] = [:],
+                limits: Limits = .init(), network: NetworkMode = .loopback, seccomp: Bool = true) {
+        self.command = command
+        self.hostname = hostname
+        self.uid = uid
+        self.gid = gid
+        self.appDirectory = appDirectory
+        self.appWritable = appWritable
+        self.dataDirectory = dataDirectory
+        self.extraReadOnlyPaths = extraReadOnlyPaths
+        self.environment = environment
+        self.limits = limits
+        self.network = network
+        self.seccomp = seccomp
+    }
+
+    /// The environment every sandboxed process starts with, under the caller's additions.
+    var fullEnvironment: [String: String] {
+        ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/app", "LANG": "C.UTF-8", "HOSTNAME": hostname]
+            .merging(environment) { $1 }
+    }
+}
