@@ -11,7 +11,8 @@ BINARY       = .build/debug/paastech
 
 # Debian packages the build, the platform and the tests need.
 APT_PACKAGES = pkg-config libpq-dev libssh-dev libgit2-dev libseccomp-dev libsystemd-dev libssl-dev \
-               postgresql git openssh-client curl ca-certificates systemd python3
+               postgresql git openssh-client curl ca-certificates systemd python3 \
+               nftables iproute2 bubblewrap procps
 
 .PHONY: all deps build run test test-swift test-integration bench clean
 
@@ -25,6 +26,11 @@ build: deps
 
 run: build
 	$(BINARY) dev --state-dir $(STATE_DIR)
+
+# Speed targets, side by side with the alternatives (release build).
+bench: deps
+	$(SWIFT) build -c release
+	.build/release/paastech bench sandbox --runs 200
 
 # Swift Testing suites run against real PostgreSQL clusters they start themselves.
 test: build

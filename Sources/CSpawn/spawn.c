@@ -129,9 +129,11 @@ static void child_main(const struct paastech_spawn_plan *plan, int release_fd, i
     if (place_fds(plan->fds, plan->fd_count) < 0) fail(report_fd, PAASTECH_STAGE_FDS, 0);
 
     // Identity: empty bounding set while still privileged, then the project's uid/gid, then no caps at all.
+    // Raw syscalls: glibc's wrappers would try to synchronise the parent's other threads, which the
+    // clone does not have, and wait for them forever.
     if (drop_capabilities() < 0) fail(report_fd, PAASTECH_STAGE_CAPABILITIES, 0);
-    if (setgroups(1, &plan->gid) < 0 || setresgid(plan->gid, plan->gid, plan->gid) < 0
-        || setresuid(plan->uid, plan->uid, plan->uid) < 0)
+    if (syscall(SYS_setgroups, 1, &plan->gid) < 0 || syscall(SYS_setresgid, plan->gid, plan->gid, plan->gid) < 0
+        || syscall(SYS_setresuid, plan->uid, plan->uid, plan->uid) < 0)
         fail(report_fd, PAASTECH_STAGE_IDENTITY, 0);
     if (clear_capability_sets() < 0) fail(report_fd, PAASTECH_STAGE_CAPABILITIES, 1);
     if (plan->cwd && chdir(plan->cwd) < 0) fail(report_fd, PAASTECH_STAGE_CHDIR, 0);

@@ -21,6 +21,10 @@ public struct SandboxOptions: Sendable {
         }
     }
 
+    /// Names the sandbox's cgroup (`apps/app-<id>`) and its network interface: `[a-z0-9-]{1,64}`.
+    public var id: String = "sbx-" + String(UInt32.random(in: .min ... .max), radix: 16)
+    /// A build (`builds/build-<id>`) rather than an app instance (`apps/app-<id>`).
+    public var isBuild = false
     public var command: [String]
     public var hostname: String
     public var uid: uid_t

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Cgroups
 import Logging
 import Systemd
 
@@ -9,12 +10,17 @@ public final class SandboxRunner: Sendable {
     let initExecutable: String
     let stagingRoot: String
     let resolvConf: String
+    let cgroups: any CgroupManager
+    let logger: Logger
 
-    public init(initExecutable: String, stagingRoot: String) throws {
+    public init(initExecutable: String, stagingRoot: String, logger: Logger = Logger(label: "sandbox")) throws {
         self.initExecutable = initExecutable
         self.stagingRoot = stagingRoot
+        self.logger = logger
         resolvConf = SandboxPaths.resolvConf()
         try FileManager.default.createDirectory(atPath: stagingRoot, withIntermediateDirectories: true)
+        cgroups = try makeCgroupManager(logger: logger)
+        try cgroups.prepare()
     }
 
     /// A runner with the default locations, for the command line.
@@ -25,36 +31,47 @@ public final class SandboxRunner: Sendable {
         return try SandboxRunner(initExecutable: initExecutable, stagingRoot: "/run/paastech/sandbox-root")
     }
 
-    /// Starts the sandbox and returns once its init runs the command.
-    public func start(_ options: SandboxOptions) async throws -> SpawnedProcess {
+    /// Starts the sandbox in a cgroup of its own and returns once its init runs the command.
+    public func start(_ options: SandboxOptions) async throws -> RunningSandbox {
         guard let executable = options.command.first.flatMap({ SandboxPaths.resolve(command: $0) }) else {
             throw SandboxError.commandNotFound(options.command.first ?? "")
         }
+        let name = try options.isBuild ? CgroupName.build(validating: options.id) : CgroupName.app(validating: options.id)
+        let limits = ResourceLimits(memoryBytes: options.limits.memoryBytes, cpuQuota: options.limits.cpuQuota, pids: options.limits.pids)
+        let cgroup = try cgroups.create(name, limits: limits)
+
         var filesystem = RootFilesystem.Options(hostname: options.hostname, uid: options.uid, gid: options.gid,
                                                 initExecutable: initExecutable, resolvConf: resolvConf)
         filesystem.appDirectory = options.appDirectory
         filesystem.appWritable = options.appWritable
         filesystem.dataDirectory = options.dataDirectory
         filesystem.extraReadOnlyPaths = options.extraReadOnlyPaths
+        filesystem.cgroupView = cgroups.mode == .unified ? .unified : .legacy(controllers: ["memory", "cpu", "pids"])
         var request = SpawnRequest(
             stagingRoot: stagingRoot, operations: RootFilesystem(options: filesystem).operations(),
             hostname: options.hostname, uid: options.uid, gid: options.gid, fds: options.stdio,
             workingDirectory: options.workingDirectory, executable: "/init",
             arguments: [executable] + options.command.dropFirst(), environment: options.fullEnvironment)
-        request.waitForParent = false
+        // cgroup v2: born in its cgroup. v1: moved there while it waits, before it execs anything.
+        request.cgroupFD = cgroup.directoryFD
+        request.waitForParent = cgroup.directoryFD == nil
         let finalRequest = request
-        return try await Self.onDedicatedThread { try Spawner.spawn(finalRequest) }
+        do {
+            let process = try await Self.onDedicatedThread {
+                try Spawner.spawn(finalRequest) { pid in
+                    if cgroup.directoryFD == nil { try cgroup.attach(pid: pid) }
+                }
+            }
+            return RunningSandbox(process: process, cgroup: cgroup, limits: limits, runner: self)
+        } catch {
+            try? await cgroups.remove(cgroup)
+            throw error
+        }
     }
 
-    /// Runs the sandbox to completion and returns its exit status (128 + signal if killed).
-    public func run(_ options: SandboxOptions) async throws -> Int32 {
-        let process = try await start(options)
-        return await Self.onDedicatedThread {
-            var status: Int32 = 0
-            while waitpid(process.pid, &status, 0) < 0 && errno == EINTR {}
-            close(process.pidfd)
-            return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        }
+    /// Runs the sandbox to completion.
+    public func run(_ options: SandboxOptions) async throws -> SandboxExit {
+        try await start(options).waitForExit()
     }
 
     /// Blocking work (clone, waiting for exec, waitpid) off the cooperative pool.

@@ -60,6 +60,16 @@ public struct Namespaces: OptionSet, Sendable {
 public struct SpawnedProcess: Sendable {
     public let pid: pid_t
     public let pidfd: Int32
+
+    /// Waits (off the cooperative pool) and reaps; the exit status, or 128 + signal.
+    public func waitForExit() async -> Int32 {
+        await SandboxRunner.onDedicatedThread {
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            close(pidfd)
+            return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        }
+    }
 }
 
 public enum Spawner {

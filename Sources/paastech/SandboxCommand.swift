@@ -33,8 +33,11 @@ struct SandboxCommand: AsyncParsableCommand {
                 limits: .init(memoryBytes: try memory.map(Self.bytes), cpuQuota: cpu, pids: pids),
                 network: net ? .bridged(egress: true) : .loopback, seccomp: !noSeccomp)
             _ = name
-            let status = try await SandboxRunner.shared().run(options)
-            throw ExitCode(status)
+            let exit = try await SandboxRunner.shared().run(options)
+            if exit.oomKilled || exit.events.pidsMaxHits > 0 {
+                FileHandle.standardError.write(Data("paastech sandbox: \(exit)\n".utf8))
+            }
+            throw ExitCode(exit.status)
         }
 
         static func parse(_ pairs: [String]) throws -> [String: String] {

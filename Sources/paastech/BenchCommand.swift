@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import Sandbox
+import Systemd
+
+/// `paastech bench sandbox`: spawn-to-exit of /bin/true through pomegranate's full sandbox, side by
+/// side with what a user would otherwise pick, in one run (`make bench`).
+struct BenchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Benchmarks against the alternatives (make bench).", subcommands: [Sandboxes.self])
+
+    struct Sandboxes: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "sandbox", abstract: "Spawn-to-exit of /bin/true.")
+
+        @Option(help: "Runs per contender.") var runs = 200
+
+        struct Contender {
+            var name: String
+            var spawn: () async throws -> Void
+        }
+
+        func run() async throws {
+            let runner = try SandboxRunner.shared()
+            let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
+            defer { close(devNull) }
+            var options = SandboxOptions(command: ["/bin/true"], hostname: "bench", uid: 60000, gid: 60000,
+                                         limits: .init(memoryBytes: 256 << 20, cpuQuota: 1, pids: 64),
+                                         network: .bridged(egress: true))
+            options.stdio = [devNull, devNull, devNull]
+            let frozen = options
+            let contenders = [
+                Contender(name: "plain fork/exec (posix_spawn)") { try await Self.external(["/bin/true"]) },
+                Contender(name: "pomegranate: full sandbox + cgroup + network + seccomp") {
+                    let exit = try await runner.run(frozen)
+                    guard exit.status == 0 else { throw ExitCode(exit.status) }
+                },
+                Contender(name: "unshare --pid --fork --mount --uts --ipc --net true") {
+                    try await Self.external(["/usr/bin/unshare", "--pid", "--fork", "--mount", "--uts", "--ipc", "--net", "/bin/true"])
+                },
+                Contender(name: "bwrap --unshare-all (ro /usr, /proc, /dev, /tmp) true") {
+                    try await Self.external(["/usr/bin/bwrap", "--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr",
+                                             "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib",
+                                             "--symlink", "usr/lib64", "/lib64", "--proc", "/proc", "--dev", "/dev",
+                                             "--tmpfs", "/tmp", "/bin/true"])
+                },
+            ]
+            var results: [(String, Duration, Duration)] = []
+            for contender in contenders {
+                for _ in 0..<5 { try await contender.spawn() }  // warm-up
+                var samples: [Duration] = []
+                for _ in 0..<runs {
+                    let start = ContinuousClock.now
+                    try await contender.spawn()
+                    samples.append(ContinuousClock.now - start)
+                }
+                samples.sort()
+                results.append((contender.name, samples[samples.count / 2], samples[min(samples.count - 1, samples.count * 99 / 100)]))
+            }
+            let reference = results[1].1
+            print("spawn-to-exit of /bin/true, \(runs) runs each (lower is better)")
+            print("contender".padding(toLength: 58, withPad: " ", startingAt: 0) + "median     p99        vs pomegranate")
+            for (name, median, p99) in results {
+                print(name.padding(toLength: 58, withPad: " ", startingAt: 0)
+                      + Self.milliseconds(median).padding(toLength: 11, withPad: " ", startingAt: 0)
+                      + Self.milliseconds(p99).padding(toLength: 11, withPad: " ", startingAt: 0)
+                      + String(format: "%.2f×", median / reference))
+            }
+        }
+
+        static func milliseconds(_ duration: Duration) -> String {
+            String(format: "%.3f ms", Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000)
+        }
+
+        static func external(_ argv: [String]) async throws {
+            let child = try ChildProcess.spawn(executable: argv[0], arguments: Array(argv.dropFirst()),
+                                               environment: ["PATH": "/usr/bin:/bin"], passingFDs: [])
+            guard case .exited(0) = await child.waitForExit() else { throw ExitCode.failure }
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import Glibc
+import Sandbox
+import Testing
+
+/// Runs sandboxes for tests with their output captured in a file.
+enum SandboxHarness {
+    static let runner: SandboxRunner = {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let initPath = root.appendingPathComponent(".build/debug/paastech-init").path
+        // safe: the test target cannot run without the built init; failing loudly is the point
+        return try! SandboxRunner(initExecutable: initPath, stagingRoot: "/tmp/paastech-test-sandbox-root")  // safe: see above
+    }()
+
+    struct Result {
+        var status: Int32
+        var output: String
+        var exit: SandboxExit
+    }
+
+    static func options(_ script: String, uid: uid_t = 61000) -> SandboxOptions {
+        SandboxOptions(command: ["/bin/sh", "-c", script], hostname: "test-instance", uid: uid, gid: uid)
+    }
+
+    /// Runs `script` with /bin/sh in a sandbox and returns its status and combined output.
+    static func run(_ options: SandboxOptions) async throws -> Result {
+        let path = "/tmp/paastech-sandbox-out-\(UUID().uuidString.prefix(8))"
+        let output = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { close(output); close(devNull); unlink(path) }
+        var options = options
+        options.stdio = [devNull, output, output]
+        let exit = try await runner.run(options)
+        return Result(status: exit.status, output: (try? String(contentsOfFile: path, encoding: .utf8)) ?? "", exit: exit)
+    }
+
+    static func run(_ script: String) async throws -> Result {
+        try await run(options(script))
+    }
+}
