@@ -11,6 +11,9 @@
 #include <linux/filter.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <grp.h>
 #include <sched.h>
 #include <signal.h>
@@ -78,6 +81,21 @@ static int place_fds(const int *fds, size_t count) {
     return (int)syscall(SYS_close_range, (unsigned)count, ~0U, CLOSE_RANGE_CLOEXEC);
 }
 
+static int bring_up_loopback(void) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct ifreq request;
+    memset(&request, 0, sizeof request);
+    memcpy(request.ifr_name, "lo", 3);
+    int result = ioctl(fd, SIOCGIFFLAGS, &request);
+    if (result == 0) {
+        request.ifr_flags |= IFF_UP;
+        result = ioctl(fd, SIOCSIFFLAGS, &request);
+    }
+    close(fd);
+    return result;
+}
+
 static int drop_capabilities(void) {
     for (int cap = 0; cap <= 63; cap++) {
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) return -1;
@@ -125,6 +143,7 @@ static void child_main(const struct paastech_spawn_plan *plan, int release_fd, i
     if (plan->readonly_root && mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
         fail(report_fd, PAASTECH_STAGE_READONLY_ROOT, 0);
     if (plan->hostname && sethostname(plan->hostname, strlen(plan->hostname)) < 0) fail(report_fd, PAASTECH_STAGE_HOSTNAME, 0);
+    if (plan->loopback_up && bring_up_loopback() < 0) fail(report_fd, PAASTECH_STAGE_LOOPBACK, 0);
 
     if (place_fds(plan->fds, plan->fd_count) < 0) fail(report_fd, PAASTECH_STAGE_FDS, 0);
 

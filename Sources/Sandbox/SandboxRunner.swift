@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Cgroups
 import Logging
+import Seccomp
 import Systemd
 
 /// Runs sandboxes: plans the root filesystem, compiles the seccomp filter once, places each
@@ -11,6 +12,8 @@ public final class SandboxRunner: Sendable {
     let stagingRoot: String
     let resolvConf: String
     let cgroups: any CgroupManager
+    /// Compiled once: every sandbox gets the same filter.
+    let seccomp: SeccompProgram
     let logger: Logger
 
     public init(initExecutable: String, stagingRoot: String, logger: Logger = Logger(label: "sandbox")) throws {
@@ -21,6 +24,11 @@ public final class SandboxRunner: Sendable {
         try FileManager.default.createDirectory(atPath: stagingRoot, withIntermediateDirectories: true)
         cgroups = try makeCgroupManager(logger: logger)
         try cgroups.prepare()
+        seccomp = try SeccompProgram.compile()
+        if !seccomp.unresolvedSyscalls.isEmpty {
+            logger.warning("seccomp policy names syscalls this libseccomp does not know",
+                           metadata: ["syscalls": "\(seccomp.unresolvedSyscalls.joined(separator: ","))"])
+        }
     }
 
     /// A runner with the default locations, for the command line.
@@ -53,6 +61,7 @@ public final class SandboxRunner: Sendable {
             workingDirectory: options.workingDirectory, executable: "/init",
             arguments: [executable] + options.command.dropFirst(), environment: options.fullEnvironment)
         // cgroup v2: born in its cgroup. v1: moved there while it waits, before it execs anything.
+        request.seccompFilter = options.seccomp ? seccomp.filter : nil
         request.cgroupFD = cgroup.directoryFD
         request.waitForParent = cgroup.directoryFD == nil
         let finalRequest = request

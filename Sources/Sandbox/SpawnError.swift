@@ -4,7 +4,7 @@ import Glibc
 /// Why a sandbox did not start: the stage the C child reached, and errno there.
 public struct SpawnError: Error, CustomStringConvertible, Sendable, Equatable {
     public enum Stage: String, Sendable {
-        case clone, signals, waitForParent, unshare, mountPrivate, rootTmpfs, operation, pivotRoot, readOnlyRoot, hostname,
+        case clone, signals, waitForParent, unshare, mountPrivate, rootTmpfs, operation, pivotRoot, readOnlyRoot, hostname, loopback,
              fileDescriptors, capabilities, identity, workingDirectory, noNewPrivileges, seccomp, exec, parentSetup, unknown
     }
 
@@ -37,6 +37,7 @@ public struct SpawnError: Error, CustomStringConvertible, Sendable, Equatable {
         case PAASTECH_STAGE_PIVOT_ROOT.rawValue: .pivotRoot
         case PAASTECH_STAGE_READONLY_ROOT.rawValue: .readOnlyRoot
         case PAASTECH_STAGE_HOSTNAME.rawValue: .hostname
+        case PAASTECH_STAGE_LOOPBACK.rawValue: .loopback
         case PAASTECH_STAGE_FDS.rawValue: .fileDescriptors
         case PAASTECH_STAGE_CAPABILITIES.rawValue: .capabilities
         case PAASTECH_STAGE_IDENTITY.rawValue: .identity

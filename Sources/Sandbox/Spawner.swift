@@ -104,6 +104,7 @@ public enum Spawner {
                     plan.operation_count = operationBuffer.count
                     plan.readonly_root = request.readOnlyRoot ? 1 : 0
                     plan.hostname = memory.string(request.hostname)
+                    plan.loopback_up = request.namespaces.contains(.network) ? 1 : 0
                     plan.uid = request.uid
                     plan.gid = request.gid
                     plan.fds = fdBuffer.baseAddress

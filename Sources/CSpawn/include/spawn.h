@@ -40,6 +40,7 @@ enum paastech_stage {
     PAASTECH_STAGE_PIVOT_ROOT,
     PAASTECH_STAGE_READONLY_ROOT,
     PAASTECH_STAGE_HOSTNAME,
+    PAASTECH_STAGE_LOOPBACK,
     PAASTECH_STAGE_FDS,
     PAASTECH_STAGE_CAPABILITIES,
     PAASTECH_STAGE_IDENTITY,
@@ -61,6 +62,7 @@ struct paastech_spawn_plan {
     size_t operation_count;
     int readonly_root;
     const char *hostname;
+    int loopback_up;               // bring up `lo` in the new network namespace (it starts down)
     uid_t uid;
     gid_t gid;
     const int *fds;                // fds[0...2] become stdin/out/err, fds[3...] become 3, 4, ...
