@@ -6,7 +6,20 @@ public struct RunningSandbox: Sendable {
     public let process: SpawnedProcess
     public let cgroup: Cgroup
     public let limits: ResourceLimits
+    /// The sandbox's address on the platform bridge, if bridged.
+    public let address: String?
     let runner: SandboxRunner
+    let releaseNetwork: @Sendable () -> Void
+
+    init(process: SpawnedProcess, cgroup: Cgroup, limits: ResourceLimits, address: String?, runner: SandboxRunner,
+         releaseNetwork: @escaping @Sendable () -> Void) {
+        self.process = process
+        self.cgroup = cgroup
+        self.limits = limits
+        self.address = address
+        self.runner = runner
+        self.releaseNetwork = releaseNetwork
+    }
 
     public var pid: pid_t { process.pid }
 
@@ -18,6 +31,7 @@ public struct RunningSandbox: Sendable {
     public func waitForExit() async -> SandboxExit {
         let status = await process.waitForExit()
         let events = cgroup.events()
+        releaseNetwork()
         do {
             try await runner.cgroups.remove(cgroup)
         } catch {

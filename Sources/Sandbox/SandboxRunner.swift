@@ -2,6 +2,8 @@ import Foundation
 import Glibc
 import Cgroups
 import Logging
+import Networking
+import Synchronization
 import Seccomp
 import Systemd
 
@@ -15,9 +17,22 @@ public final class SandboxRunner: Sendable {
     /// Compiled once: every sandbox gets the same filter.
     let seccomp: SeccompProgram
     let logger: Logger
+    /// Where the platform network lives; created on the first bridged sandbox.
+    let networkSettings: NetworkSettings
+    private let network = Mutex<SandboxNetwork?>(nil)
 
-    public init(initExecutable: String, stagingRoot: String, logger: Logger = Logger(label: "sandbox")) throws {
+    /// The bridge, subnet and allocator state of bridged sandboxes.
+    public struct NetworkSettings: Sendable {
+        public var bridgeName = "paastech0"
+        public var subnet = "10.88.0.0/16"
+        public var stateDirectory = "/run/paastech/pomegranate"
+        public init() {}
+    }
+
+    public init(initExecutable: String, stagingRoot: String, network: NetworkSettings = NetworkSettings(),
+                logger: Logger = Logger(label: "sandbox")) throws {
         self.initExecutable = initExecutable
+        networkSettings = network
         self.stagingRoot = stagingRoot
         self.logger = logger
         resolvConf = SandboxPaths.resolvConf()
@@ -63,18 +78,48 @@ public final class SandboxRunner: Sendable {
         // cgroup v2: born in its cgroup. v1: moved there while it waits, before it execs anything.
         request.seccompFilter = options.seccomp ? seccomp.filter : nil
         request.cgroupFD = cgroup.directoryFD
-        request.waitForParent = cgroup.directoryFD == nil
+        var network: SandboxNetwork?
+        var attachment: SandboxNetwork.Attachment?
+        do {
+            if case .bridged(let egress) = options.network {
+                network = try platformNetwork()
+                attachment = try network?.reserve(for: options.id, egress: egress)
+            }
+        } catch {
+            try? await cgroups.remove(cgroup)
+            throw error
+        }
+        // Wait for the parent when it has work to do between clone and exec.
+        request.waitForParent = cgroup.directoryFD == nil || attachment != nil
         let finalRequest = request
+        let (finalNetwork, finalAttachment) = (network, attachment)
         do {
             let process = try await Self.onDedicatedThread {
                 try Spawner.spawn(finalRequest) { pid in
                     if cgroup.directoryFD == nil { try cgroup.attach(pid: pid) }
+                    if let finalNetwork, let finalAttachment { try finalNetwork.connect(finalAttachment, pid: pid) }
                 }
             }
-            return RunningSandbox(process: process, cgroup: cgroup, limits: limits, runner: self)
+            return RunningSandbox(process: process, cgroup: cgroup, limits: limits, address: attachment?.address.description,
+                                  runner: self) {
+                if let finalNetwork, let finalAttachment { finalNetwork.release(finalAttachment) }
+            }
         } catch {
+            if let finalNetwork, let finalAttachment { finalNetwork.release(finalAttachment) }
             try? await cgroups.remove(cgroup)
             throw error
+        }
+    }
+
+    /// The bridge, firewall and allocator, set up by the first bridged sandbox.
+    func platformNetwork() throws -> SandboxNetwork {
+        try network.withLock { existing in
+            if let existing { return existing }
+            let subnet = try IPv4Subnet(parsing: networkSettings.subnet)
+            let created = try SandboxNetwork(subnet: subnet, bridgeName: networkSettings.bridgeName,
+                                             stateDirectory: networkSettings.stateDirectory, logger: logger)
+            existing = created
+            return created
         }
     }
 

@@ -9,7 +9,12 @@ enum SandboxHarness {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let initPath = root.appendingPathComponent(".build/debug/paastech-init").path
         // safe: the test target cannot run without the built init; failing loudly is the point
-        return try! SandboxRunner(initExecutable: initPath, stagingRoot: "/tmp/paastech-test-sandbox-root")  // safe: see above
+        var network = SandboxRunner.NetworkSettings()
+        network.bridgeName = "ptsbx0"
+        network.subnet = "10.90.0.0/16"
+        network.stateDirectory = "/tmp/paastech-test-sandbox-network"
+        return try! SandboxRunner(initExecutable: initPath, stagingRoot: "/tmp/paastech-test-sandbox-root",  // safe: see above
+                                  network: network)
     }()
 
     struct Result {

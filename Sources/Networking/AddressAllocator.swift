@@ -1,0 +1,143 @@
+import Foundation
+import Synchronization
+
+/// Hands out instance addresses from the platform subnet, never one in use.
+///
+/// Skips the network, gateway (the bridge, `.0.1`) and broadcast addresses. Every change is written to
+/// a JSON state file (address → instance id) before the call returns, so a restarted pomegranate knows
+/// which addresses its surviving instances hold (live restore); ``reconcile(liveInstanceIDs:)`` then frees
+/// those of instances that are gone. Thread-safe.
+///
+/// The file is replaced atomically (write, then rename) but not fsynced: it describes instances, which
+/// do not survive a reboot either.
+public final class AddressAllocator: Sendable {
+    /// The state file's name inside the state directory.
+    public static let stateFileName = "addresses.json"
+
+    /// The subnet addresses come from.
+    public let subnet: IPv4Subnet
+    /// The state file's path.
+    public let statePath: String
+    private let state: Mutex<State>
+
+    private struct State {
+        var instanceByAddress: [IPv4Address: String]
+        /// Where the next search starts: after the last address handed out, so a just-released address
+        /// (still in neighbours' ARP caches and in conntrack) is reused as late as possible.
+        var nextCandidate: UInt32
+    }
+
+    /// Loads the state file from `stateDirectory` (creating the directory if needed), or starts empty.
+    /// - Throws: ``AddressAllocatorError`` `.exhausted` for a subnet with no room for instances (see
+    ///   ``IPv4Subnet/validateForInstances()``); ``AddressAllocatorError`` when the file exists but cannot be read or parsed (refusing
+    ///   to guess which addresses are free), or the directory cannot be created.
+    public init(subnet: IPv4Subnet, stateDirectory: String) throws(AddressAllocatorError) {
+        do throws(NetworkConfigurationError) {
+            try subnet.validateForInstances()
+        } catch {
+            throw AddressAllocatorError(.exhausted, error.description)
+        }
+        self.subnet = subnet
+        self.statePath = stateDirectory + "/" + Self.stateFileName
+        do {
+            try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        } catch {
+            throw AddressAllocatorError(.unwritableState, "cannot create the address state directory \(stateDirectory): \(error)")
+        }
+        let loaded = try Self.load(statePath)
+        let highest = loaded.keys.filter(subnet.isInstanceAddress).max()
+        state = Mutex(State(instanceByAddress: loaded, nextCandidate: highest.map { $0.value + 1 } ?? subnet.instanceAddresses.lowerBound))
+    }
+
+    /// Every address in use, with the instance holding it.
+    public var allocations: [IPv4Address: String] {
+        state.withLock { $0.instanceByAddress }
+    }
+
+    /// Hands out a free address to `instanceID` and records it; returns the instance's existing address if
+    /// it already has one.
+    /// - Throws: ``AddressAllocatorError`` `.exhausted` when no address is free, `.unwritableState` when the
+    ///   state cannot be saved (the address is then not handed out).
+    public func allocate(for instanceID: String) throws(AddressAllocatorError) -> IPv4Address {
+        try state.withLock { (state: inout State) throws(AddressAllocatorError) -> IPv4Address in
+            if let existing = state.instanceByAddress.first(where: { $0.value == instanceID })?.key { return existing }
+            let range = subnet.instanceAddresses
+            let count = UInt64(range.count)
+            let start = range.contains(state.nextCandidate) ? state.nextCandidate : range.lowerBound
+            for step in 0..<count {
+                let offset = (UInt64(start - range.lowerBound) + step) % count
+                let candidate = IPv4Address(range.lowerBound + UInt32(offset))
+                guard state.instanceByAddress[candidate] == nil else { continue }
+                var updated = state.instanceByAddress
+                updated[candidate] = instanceID
+                try Self.save(updated, to: statePath)
+                state.instanceByAddress = updated
+                state.nextCandidate = candidate.value + 1
+                return candidate
+            }
+            throw AddressAllocatorError(
+                .exhausted,
+                "no free address for instance \(instanceID): all \(count) instance addresses of \(subnet) are in use; use a larger subnet or stop instances"
+            )
+        }
+    }
+
+    /// Frees `address`. Freeing an address that is not in use does nothing.
+    public func release(_ address: IPv4Address) throws(AddressAllocatorError) {
+        try state.withLock { (state: inout State) throws(AddressAllocatorError) in
+            guard state.instanceByAddress[address] != nil else { return }
+            var updated = state.instanceByAddress
+            updated[address] = nil
+            try Self.save(updated, to: statePath)
+            state.instanceByAddress = updated
+        }
+    }
+
+    /// Frees the addresses of every instance not in `liveInstanceIDs`: after a restart, with the ids of the
+    /// instances that survived it.
+    /// - Returns: The addresses freed.
+    @discardableResult
+    public func reconcile(liveInstanceIDs: Set<String>) throws(AddressAllocatorError) -> [IPv4Address] {
+        try state.withLock { (state: inout State) throws(AddressAllocatorError) -> [IPv4Address] in
+            let stale = state.instanceByAddress.filter { !liveInstanceIDs.contains($0.value) }.keys.sorted()
+            guard !stale.isEmpty else { return [] }
+            var updated = state.instanceByAddress
+            for address in stale { updated[address] = nil }
+            try Self.save(updated, to: statePath)
+            state.instanceByAddress = updated
+            return stale
+        }
+    }
+
+    private static func load(_ path: String) throws(AddressAllocatorError) -> [IPv4Address: String] {
+        guard FileManager.default.fileExists(atPath: path) else { return [:] }
+        let byText: [String: String]
+        do {
+            byText = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            throw AddressAllocatorError(
+                .unreadableState,
+                "cannot read the address state \(path): \(error); fix or remove the file only after stopping every instance, or addresses may be given out twice"
+            )
+        }
+        var loaded: [IPv4Address: String] = [:]
+        for (text, instanceID) in byText {
+            guard let address = IPv4Address(text) else {
+                throw AddressAllocatorError(.unreadableState, "address state \(path) holds \"\(text)\", which is not an IPv4 address")
+            }
+            loaded[address] = instanceID
+        }
+        return loaded
+    }
+
+    private static func save(_ instanceByAddress: [IPv4Address: String], to path: String) throws(AddressAllocatorError) {
+        let byText = Dictionary(uniqueKeysWithValues: instanceByAddress.map { ($0.key.description, $0.value) })
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+            try encoder.encode(byText).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw AddressAllocatorError(.unwritableState, "cannot save the address state to \(path): \(error)")
+        }
+    }
+}

@@ -1,0 +1,25 @@
+/// An address that cannot be handed out or recorded.
+public struct AddressAllocatorError: Error, CustomStringConvertible, Sendable, Equatable {
+    /// What went wrong; new kinds may be added.
+    public struct Kind: Hashable, Sendable {
+        private let name: String
+        private init(_ name: String) { self.name = name }
+
+        /// Every instance address of the subnet is in use.
+        public static let exhausted = Kind("exhausted")
+        /// The state file exists but cannot be read or is not the expected JSON.
+        public static let unreadableState = Kind("unreadableState")
+        /// The state file or its directory cannot be written.
+        public static let unwritableState = Kind("unwritableState")
+    }
+
+    /// What went wrong.
+    public let kind: Kind
+    /// The whole message: what was attempted, on which file or subnet, and how to fix it.
+    public let description: String
+
+    init(_ kind: Kind, _ description: String) {
+        self.kind = kind
+        self.description = description
+    }
+}

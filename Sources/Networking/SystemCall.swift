@@ -1,0 +1,74 @@
+import Glibc
+import Systemd
+
+/// The one place this module calls into libc: retries `EINTR` and turns `-1` into a ``SystemCallError``.
+enum SystemCall {
+    /// Runs `call` until it does not fail with `EINTR`; a result of `-1` throws with the current errno.
+    @discardableResult
+    static func retryingInterrupts<Result: BinaryInteger>(
+        _ operation: @autoclosure () -> String,
+        hint: (Int32) -> String? = { _ in nil },
+        _ call: () -> Result
+    ) throws(SystemCallError) -> Result {
+        while true {
+            let result = call()
+            if result != -1 { return result }
+            let error = Glibc.errno
+            if error == EINTR { continue }
+            throw SystemCallError(operation: operation(), errno: error, hint: hint(error))
+        }
+    }
+
+    /// Closes `fd`, ignoring errors. No EINTR retry: on Linux the descriptor is released even then.
+    static func closeQuietly(_ fd: Int32) {
+        _ = Glibc.close(fd)
+    }
+
+    /// Writes all of `bytes` to `fd` (a file under /proc/sys, a pipe).
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], _ operation: @autoclosure () -> String) throws(SystemCallError) {
+        var written = 0
+        while written < bytes.count {
+            // safe: the buffer is not empty while written < count, so it has a base address.
+            let count = try retryingInterrupts(operation()) {
+                bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
+            }
+            written += count
+        }
+    }
+
+    /// Writes `text` to a sysctl file such as `/proc/sys/net/ipv4/ip_forward`.
+    static func writeSysctl(_ path: String, _ text: String) throws(SystemCallError) {
+        let fd = try retryingInterrupts("open(\(path)) to write \(text)", hint: sysctlHint) {
+            open(path, O_WRONLY | O_CLOEXEC)
+        }
+        defer { closeQuietly(fd) }
+        try writeAll(fd, Array(text.utf8), "write(\(path), \(text))")
+    }
+
+    private static func sysctlHint(_ errno: Int32) -> String? {
+        switch errno {
+        case EACCES, EPERM, EROFS: return "run as root, and outside a container whose /proc/sys is read-only"
+        case ENOENT: return "the kernel lacks this setting"
+        default: return nil
+        }
+    }
+}
+
+/// glibc functions that Swift's Glibc module hides because it does not define `_GNU_SOURCE`, found by
+/// name at run time (a system-library shim would need a change to Package.swift).
+enum GNUFunctions {
+    typealias SetNamespace = @Sendable @convention(c) (Int32, Int32) -> Int32
+    typealias AddCloseFrom = @Sendable @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
+
+    /// `setns(2)`, in glibc since 2.14.
+    static let setns: SetNamespace? = lookUp("setns", as: SetNamespace.self)
+    /// `posix_spawn_file_actions_addclosefrom_np`, in glibc since 2.34.
+    static let posixSpawnFileActionsAddCloseFrom: AddCloseFrom? =
+        lookUp("posix_spawn_file_actions_addclosefrom_np", as: AddCloseFrom.self)
+
+    private static func lookUp<Function>(_ name: String, as type: Function.Type) -> Function? {
+        // dlopen(NULL) is the program itself, whose global scope includes the already-loaded libc.
+        guard let program = dlopen(nil, RTLD_NOW), let symbol = dlsym(program, name) else { return nil }
+        return unsafeBitCast(symbol, to: type)
+    }
+}
