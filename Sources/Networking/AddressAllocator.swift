@@ -28,14 +28,14 @@ public final class AddressAllocator: Sendable {
     }
 
     /// Loads the state file from `stateDirectory` (creating the directory if needed), or starts empty.
-    /// - Throws: ``AddressAllocatorError`` `.exhausted` for a subnet with no room for instances (see
-    ///   ``IPv4Subnet/validateForInstances()``); ``AddressAllocatorError`` when the file exists but cannot be read or parsed (refusing
+    /// - Throws: ``AddressAllocatorError`` `.unusableSubnet` for a subnet with no room for instances;
+    ///   ``AddressAllocatorError`` when the file exists but cannot be read or parsed (refusing
     ///   to guess which addresses are free), or the directory cannot be created.
     public init(subnet: IPv4Subnet, stateDirectory: String) throws(AddressAllocatorError) {
         do throws(NetworkConfigurationError) {
             try subnet.validateForInstances()
         } catch {
-            throw AddressAllocatorError(.exhausted, error.description)
+            throw AddressAllocatorError(.unusableSubnet, error.description)
         }
         self.subnet = subnet
         self.statePath = stateDirectory + "/" + Self.stateFileName

@@ -5,6 +5,8 @@ public struct AddressAllocatorError: Error, CustomStringConvertible, Sendable, E
         private let name: String
         private init(_ name: String) { self.name = name }
 
+        /// The subnet has no room for instances (see ``IPv4Subnet/validateForInstances()``).
+        public static let unusableSubnet = Kind("unusableSubnet")
         /// Every instance address of the subnet is in use.
         public static let exhausted = Kind("exhausted")
         /// The state file exists but cannot be read or is not the expected JSON.

@@ -79,7 +79,7 @@ public struct Bridge: Sendable, Equatable {
             return nil
         }
         guard let link = LinkDescription(reply) else {
-            throw request.error(errno: EBADMSG, kernelMessage: "answer is not a link message")
+            throw request.error(errno: EBADMSG, problem: "the answer is not a link message; this is a bug in PaaSTech's netlink code")
         }
         return link
     }

@@ -12,8 +12,10 @@ struct NetlinkRequest {
         self.hints = hints
     }
 
-    func error(errno: Int32, kernelMessage: String? = nil) -> NetlinkError {
+    /// The error for this request failing with `errno`.
+    /// - Parameter problem: What went wrong on our side (a malformed answer), in place of a hint.
+    func error(errno: Int32, kernelMessage: String? = nil, problem: String? = nil) -> NetlinkError {
         NetlinkError(request: description, errno: errno, kernelMessage: kernelMessage,
-                     hint: hints[errno] ?? NetlinkError.generalHint(errno))
+                     hint: problem ?? hints[errno] ?? NetlinkError.generalHint(errno))
     }
 }

@@ -140,7 +140,7 @@ public final class NetlinkSocket: Sendable {
     /// Sends a `RTM_GET...` request and returns the kernel's answer.
     func query(_ request: NetlinkRequest) throws(NetlinkError) -> NetlinkMessage {
         guard let reply = try perform([request])[0] else {
-            throw request.error(errno: EBADMSG, kernelMessage: "acknowledged without an answer")
+            throw request.error(errno: EBADMSG, problem: "the kernel acknowledged it without an answer; this is a bug in PaaSTech's netlink code")
         }
         return reply
     }
@@ -168,9 +168,9 @@ public final class NetlinkSocket: Sendable {
         } catch {
             throw request.error(errno: error.errno)
         }
-        guard received <= buffer.count else { throw request.error(errno: EMSGSIZE, kernelMessage: "reply of \(received) bytes") }
+        guard received <= buffer.count else { throw request.error(errno: EMSGSIZE, problem: "a reply of \(received) bytes is larger than the receive buffer; this is a bug in PaaSTech's netlink code") }
         guard let messages = NetlinkMessage.split(buffer[0..<received]) else {
-            throw request.error(errno: EBADMSG, kernelMessage: "reply with an inconsistent length")
+            throw request.error(errno: EBADMSG, problem: "a reply has an inconsistent length; this is a bug in PaaSTech's netlink code")
         }
         return messages
     }

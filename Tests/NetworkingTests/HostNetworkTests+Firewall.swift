@@ -21,9 +21,9 @@ extension HostNetworkTests {
 
         let listing = try #require(try Command.json(["/usr/sbin/nft", "-j", "list", "table", "inet", TestHost.tableName]) as? [String: Any])
         let objects = try #require(listing["nftables"] as? [[String: Any]])
-        let rules = objects.compactMap { $0["rule"] as? [String: Any] }
+        let allRules = objects.compactMap { $0["rule"] as? [String: Any] }
         func rules(in chain: String) -> [String] {
-            rules.filter { $0["chain"] as? String == chain }.map { rule in
+            allRules.filter { $0["chain"] as? String == chain }.map { rule in
                 String(decoding: (try? JSONSerialization.data(withJSONObject: rule["expr"] ?? [], options: .sortedKeys)) ?? Data(), as: UTF8.self)
             }
         }
@@ -75,15 +75,14 @@ extension HostNetworkTests {
         let addressA = try IPv4Address(parsing: "10.89.0.30")
         try network.attach(namespaceFD: a.fd, hostInterface: "ptt-ea", address: addressA)
         try network.attach(namespaceFD: b.fd, hostInterface: "ptt-eb", address: try IPv4Address(parsing: "10.89.0.31"))
-        try a.run(["/usr/sbin/ip", "addr"])  // warm up nsenter
-        // "The outside world": a namespace of ours behind another host interface, 10.90.0.0/24.
+        // "The outside world": a namespace of ours behind another host interface, 198.18.47.0/24.
         let outside = try host.namespace()
         host.linksToDelete.append("ptt-out")
         try Command.check(["/usr/sbin/ip", "link", "add", "ptt-out", "type", "veth", "peer", "name", "eth0", "netns", String(outside.pid)])
-        try Command.check(["/usr/sbin/ip", "addr", "add", "10.90.0.1/24", "dev", "ptt-out"])
+        try Command.check(["/usr/sbin/ip", "addr", "add", "198.18.47.1/24", "dev", "ptt-out"])
         try Command.check(["/usr/sbin/ip", "link", "set", "ptt-out", "up"])
-        for argv in [["addr", "add", "10.90.0.2/24", "dev", "eth0"], ["link", "set", "eth0", "up"], ["link", "set", "lo", "up"],
-                     ["route", "add", "10.89.0.0/16", "via", "10.90.0.1"]] {
+        for argv in [["addr", "add", "198.18.47.2/24", "dev", "eth0"], ["link", "set", "eth0", "up"], ["link", "set", "lo", "up"],
+                     ["route", "add", "10.89.0.0/16", "via", "198.18.47.1"]] {
             let result = try outside.run(["/usr/sbin/ip"] + argv)
             try #require(result.succeeded, "ip \(argv.joined(separator: " ")) in the outside namespace: \(result.output)")
         }
@@ -91,26 +90,26 @@ extension HostNetworkTests {
         try host.startServer(in: a, address: "0.0.0.0", port: Self.instancePort)
 
         // Without the table: routed, not masqueraded (the outside sees the instance's own address).
-        #expect(try host.connect(from: a, to: "10.90.0.2", port: Self.outsidePort) == "10.89.0.30")
+        #expect(try host.connect(from: a, to: "198.18.47.2", port: Self.outsidePort) == "10.89.0.30")
 
         let firewall = try Firewall(tableName: TestHost.tableName)
         try firewall.apply(host.firewallConfiguration(allowedTCPPorts: []))
-        #expect(try host.connect(from: a, to: "10.90.0.2", port: Self.outsidePort) == "10.90.0.1", "egress leaves with the host's address")
+        #expect(try host.connect(from: a, to: "198.18.47.2", port: Self.outsidePort) == "198.18.47.1", "egress leaves with the host's address")
         #expect(try host.connect(from: outside, to: "10.89.0.30", port: Self.instancePort) == nil, "nothing outside opens connections to instances")
 
         try firewall.setEgress(address: addressA, allowed: false)
         try firewall.setEgress(address: addressA, allowed: false)  // idempotent
-        #expect(try host.connect(from: a, to: "10.90.0.2", port: Self.outsidePort) == nil, "A has no egress")
-        #expect(try host.connect(from: b, to: "10.90.0.2", port: Self.outsidePort) == "10.90.0.1", "B still has")
+        #expect(try host.connect(from: a, to: "198.18.47.2", port: Self.outsidePort) == nil, "A has no egress")
+        #expect(try host.connect(from: b, to: "198.18.47.2", port: Self.outsidePort) == "198.18.47.1", "B still has")
         #expect(try host.connect(from: nil, to: "10.89.0.30", port: Self.instancePort) == "10.89.0.1", "the host still reaches A")
 
         try firewall.setEgress(address: addressA, allowed: true)
         try firewall.setEgress(address: addressA, allowed: true)  // idempotent
-        #expect(try host.connect(from: a, to: "10.90.0.2", port: Self.outsidePort) == "10.90.0.1", "A has egress again")
+        #expect(try host.connect(from: a, to: "198.18.47.2", port: Self.outsidePort) == "198.18.47.1", "A has egress again")
 
         // Re-applying with the current list keeps A without egress (live restore).
         try firewall.apply(host.firewallConfiguration(allowedTCPPorts: [], noEgressAddresses: [addressA]))
-        #expect(try host.connect(from: a, to: "10.90.0.2", port: Self.outsidePort) == nil)
+        #expect(try host.connect(from: a, to: "198.18.47.2", port: Self.outsidePort) == nil)
     }
 
     @Test func nftFailuresAreReportedWithItsMessage() throws {
