@@ -77,7 +77,8 @@ public final class AddressAllocator: Sendable {
             }
             throw AddressAllocatorError(
                 .exhausted,
-                "no free address for instance \(instanceID): all \(count) instance addresses of \(subnet) are in use; use a larger subnet or stop instances"
+                "no free address for instance \(instanceID): all \(count) instance addresses of \(subnet) are in use; "
+                    + "use a larger subnet or stop instances"
             )
         }
     }
@@ -117,7 +118,8 @@ public final class AddressAllocator: Sendable {
         } catch {
             throw AddressAllocatorError(
                 .unreadableState,
-                "cannot read the address state \(path): \(error); fix or remove the file only after stopping every instance, or addresses may be given out twice"
+                "cannot read the address state \(path): \(error); fix or remove the file only after stopping every instance, "
+                    + "or addresses may be given out twice"
             )
         }
         var loaded: [IPv4Address: String] = [:]

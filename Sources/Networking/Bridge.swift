@@ -54,7 +54,8 @@ public struct Bridge: Sendable, Equatable {
         guard link.kind == "bridge" else {
             throw NetworkConfigurationError(
                 .notABridge,
-                "interface \(name) exists but is \(link.kind.map { "a \($0)" } ?? "a physical device"), not a bridge; delete it or configure another bridge name"
+                "interface \(name) exists but is \(link.kind.map { "a \($0)" } ?? "a physical device"), not a bridge; "
+                    + "delete it or configure another bridge name"
             )
         }
         try socket.perform([

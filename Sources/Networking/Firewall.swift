@@ -30,13 +30,15 @@ public struct Firewall: Sendable {
         nftPath: String = "/usr/sbin/nft",
         logger: Logger = Logger(label: "paastech.networking")
     ) throws(NetworkConfigurationError) {
-        let valid = tableName.utf8.first.map { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) } == true
-            && tableName.utf8.count <= 32
-            && tableName.utf8.allSatisfy {
-                (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "_")
-            }
+        let lowercase = UInt8(ascii: "a")...UInt8(ascii: "z")
+        let digits = UInt8(ascii: "0")...UInt8(ascii: "9")
+        let valid = tableName.utf8.first.map(lowercase.contains) == true && tableName.utf8.count <= 32
+            && tableName.utf8.allSatisfy { lowercase.contains($0) || digits.contains($0) || $0 == UInt8(ascii: "_") }
         guard valid else {
-            throw NetworkConfigurationError(.invalidTableName, "nftables table name \"\(tableName)\" is not usable; use up to 32 of a-z 0-9 _, starting with a letter")
+            throw NetworkConfigurationError(
+                .invalidTableName,
+                "nftables table name \"\(tableName)\" is not usable; use up to 32 of a-z 0-9 _, starting with a letter"
+            )
         }
         self.tableName = tableName
         self.nftPath = nftPath

@@ -40,7 +40,8 @@ public struct InstanceNetwork: Sendable {
         guard subnet.isInstanceAddress(address) else {
             throw NetworkConfigurationError(
                 .addressNotForInstances,
-                "address \(address) cannot be given to an instance: use one of \(subnet) other than its network, gateway (\(subnet.gateway)) and broadcast addresses"
+                "address \(address) cannot be given to an instance: use one of \(subnet) other than its network, "
+                    + "gateway (\(subnet.gateway)) and broadcast addresses"
             )
         }
         let peerName = Self.namespaceInterfaceName
@@ -53,7 +54,8 @@ public struct InstanceNetwork: Sendable {
         ])
         do {
             guard let reply = replies[1], let hostEnd = LinkDescription(reply), let peerIndex = hostEnd.link else {
-                throw NetlinkRequest.getLink(named: hostInterface).error(errno: EBADMSG, problem: "the answer lacks the peer's index (IFLA_LINK); this is a bug in PaaSTech's netlink code")
+                throw NetlinkRequest.getLink(named: hostInterface).error(
+                    errno: EBADMSG, problem: "the answer lacks the peer's index (IFLA_LINK); this is a bug in PaaSTech's netlink code")
             }
             // Isolated before up: the port never forwards to or from another instance.
             try hostSocket.perform([
@@ -91,7 +93,8 @@ public struct InstanceNetwork: Sendable {
     /// the start path.
     public func detach(hostInterface: String) throws(NetlinkError) {
         guard hostInterface != bridge.name else {
-            throw NetlinkRequest.deleteLink(named: hostInterface).error(errno: EINVAL, problem: "\(hostInterface) is the bridge itself, not an instance's interface")
+            throw NetlinkRequest.deleteLink(named: hostInterface).error(
+                errno: EINVAL, problem: "\(hostInterface) is the bridge itself, not an instance's interface")
         }
         do {
             try hostSocket.perform(.deleteLink(named: hostInterface))

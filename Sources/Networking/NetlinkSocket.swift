@@ -168,7 +168,10 @@ public final class NetlinkSocket: Sendable {
         } catch {
             throw request.error(errno: error.errno)
         }
-        guard received <= buffer.count else { throw request.error(errno: EMSGSIZE, problem: "a reply of \(received) bytes is larger than the receive buffer; this is a bug in PaaSTech's netlink code") }
+        guard received <= buffer.count else {
+            throw request.error(
+                errno: EMSGSIZE, problem: "a reply of \(received) bytes is larger than the receive buffer; this is a bug in PaaSTech's netlink code")
+        }
         guard let messages = NetlinkMessage.split(buffer[0..<received]) else {
             throw request.error(errno: EBADMSG, problem: "a reply has an inconsistent length; this is a bug in PaaSTech's netlink code")
         }

@@ -27,26 +27,20 @@ struct NftCommand {
     }
 
     private func spawnAndWait(arguments: [String], input: [UInt8]) throws(SystemCallError) -> (status: Int32?, output: String) {
-        // Standard input is a socket pair so that writing to an nft that has already died fails with
-        // EPIPE (MSG_NOSIGNAL) instead of killing this process with SIGPIPE.
-        var inputPair: [Int32] = [-1, -1]
-        try SystemCall.retryingInterrupts("socketpair(AF_UNIX) for nft's standard input") {
-            socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &inputPair)
-        }
+        // Socket pairs rather than pipes: created close-on-exec atomically (Swift's Glibc has no pipe2), so
+        // a process spawned by another thread meanwhile cannot inherit an end and hold the output open; and
+        // writing to an nft that has already died fails with EPIPE (MSG_NOSIGNAL) instead of SIGPIPE.
+        var inputPair = try Self.socketPair("nft's standard input")
         defer { inputPair.forEach { if $0 >= 0 { SystemCall.closeQuietly($0) } } }
-        var outputPipe: [Int32] = [-1, -1]
-        try SystemCall.retryingInterrupts("pipe for nft's output") { pipe(&outputPipe) }
-        defer { outputPipe.forEach { if $0 >= 0 { SystemCall.closeQuietly($0) } } }
-        for fd in outputPipe {
-            try SystemCall.retryingInterrupts("fcntl(F_SETFD, FD_CLOEXEC)") { fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        }
+        var outputPair = try Self.socketPair("nft's output")
+        defer { outputPair.forEach { if $0 >= 0 { SystemCall.closeQuietly($0) } } }
 
-        let pid = try spawn(arguments: arguments, standardInput: inputPair[1], output: outputPipe[1])
+        let pid = try spawn(arguments: arguments, standardInput: inputPair[1], output: outputPair[1])
         // Only the child holds these ends now, so end of file arrives when it exits.
         SystemCall.closeQuietly(inputPair[1])
         inputPair[1] = -1
-        SystemCall.closeQuietly(outputPipe[1])
-        outputPipe[1] = -1
+        SystemCall.closeQuietly(outputPair[1])
+        outputPair[1] = -1
 
         var writeError: SystemCallError?
         do throws(SystemCallError) {
@@ -55,7 +49,7 @@ struct NftCommand {
         } catch {
             writeError = error  // nft died early; its exit status and output say why
         }
-        let output = readAll(outputPipe[0])
+        let output = readAll(outputPair[0])
         let status = try waitForExit(pid)
         if status == 0, let writeError { throw writeError }
         return (status, output)
@@ -97,6 +91,15 @@ struct NftCommand {
         } while result == EINTR
         try check(result, "posix_spawn(\(executable))", hint: result == ENOENT ? "install nftables (apt install nftables)" : nil)
         return pid
+    }
+
+    /// A connected, close-on-exec AF_UNIX stream socket pair.
+    private static func socketPair(_ purpose: String) throws(SystemCallError) -> [Int32] {
+        var pair: [Int32] = [-1, -1]
+        try SystemCall.retryingInterrupts("socketpair(AF_UNIX) for \(purpose)") {
+            socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair)
+        }
+        return pair
     }
 
     /// NUL-terminated copies in a NULL-terminated array, as posix_spawn wants argv and envp. Free each.

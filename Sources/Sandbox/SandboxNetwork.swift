@@ -42,9 +42,9 @@ final class SandboxNetwork: Sendable {
         try instances.attach(namespacePID: pid, hostInterface: attachment.hostInterface, address: attachment.address)
     }
 
-    /// After the sandbox ended: the veth pair went with its namespace; free the address.
+    /// After the sandbox ended: the veth pair goes with its namespace (an explicit delete would
+    /// wait ~19 ms for RCU), so only the address and the egress block are released.
     func release(_ attachment: Attachment) {
-        try? instances.detach(hostInterface: attachment.hostInterface)
         if !attachment.egress { try? firewall.setEgress(address: attachment.address, allowed: true) }
         try? allocator.release(attachment.address)
     }
