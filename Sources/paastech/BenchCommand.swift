@@ -32,7 +32,9 @@ struct BenchCommand: AsyncParsableCommand {
             let contenders = [
                 Contender(name: "plain fork/exec (posix_spawn)") { try await Self.external(["/bin/true"]) },
                 Contender(name: "pomegranate: full sandbox + cgroup + network + seccomp") {
-                    let exit = try await runner.run(frozen)
+                    var options = frozen
+                    options.id = "bench-" + String(UInt32.random(in: .min ... .max), radix: 16)  // a fresh veth name each run
+                    let exit = try await runner.run(options)
                     guard exit.status == 0 else { throw ExitCode(exit.status) }
                 },
                 Contender(name: "unshare --pid --fork --mount --uts --ipc --net true") {
