@@ -1,3 +1,5 @@
+import Systemd
+
 /// The cgroups a process belongs to, parsed from `/proc/<pid>/cgroup`.
 ///
 /// Lines are `hierarchy-id:controllers:path`: `0::/path` for cgroup v2, `4:memory:/path` or

@@ -3,22 +3,7 @@ import Systemd
 
 /// The system calls this target makes, each retrying `EINTR` and throwing an error that names what was
 /// attempted. Directory operations take paths; interface files go through ``CgroupDirectory``'s fd.
-enum SystemCall {
-    /// Runs `call` until it does not fail with `EINTR`; a result of `-1` throws with the current errno.
-    @discardableResult
-    static func retryingInterrupts<Result: BinaryInteger>(
-        _ operation: @autoclosure () -> String,
-        _ call: () -> Result
-    ) throws(SystemCallError) -> Result {
-        while true {
-            let result = call()
-            if result != -1 { return result }
-            let error = Glibc.errno
-            if error == EINTR { continue }
-            throw SystemCallError(operation: operation(), errno: error)
-        }
-    }
-
+extension SystemCall {
     /// `mkdir(path, 0755)`; returns false when it already existed.
     /// - Parameter missingParentHint: How to fix an `ENOENT` (the parent directory is missing).
     @discardableResult

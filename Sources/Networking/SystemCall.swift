@@ -1,29 +1,8 @@
 import Glibc
 import Systemd
 
-/// The one place this module calls into libc: retries `EINTR` and turns `-1` into a ``SystemCallError``.
-enum SystemCall {
-    /// Runs `call` until it does not fail with `EINTR`; a result of `-1` throws with the current errno.
-    @discardableResult
-    static func retryingInterrupts<Result: BinaryInteger>(
-        _ operation: @autoclosure () -> String,
-        hint: (Int32) -> String? = { _ in nil },
-        _ call: () -> Result
-    ) throws(SystemCallError) -> Result {
-        while true {
-            let result = call()
-            if result != -1 { return result }
-            let error = Glibc.errno
-            if error == EINTR { continue }
-            throw SystemCallError(operation: operation(), errno: error, hint: hint(error))
-        }
-    }
-
-    /// Closes `fd`, ignoring errors. No EINTR retry: on Linux the descriptor is released even then.
-    static func closeQuietly(_ fd: Int32) {
-        _ = Glibc.close(fd)
-    }
-
+/// This module's own system calls, beside the shared `SystemCall.retryingInterrupts` (Systemd).
+extension SystemCall {
     /// Writes all of `bytes` to `fd` (a file under /proc/sys, a pipe).
     static func writeAll(_ fd: Int32, _ bytes: [UInt8], _ operation: @autoclosure () -> String) throws(SystemCallError) {
         var written = 0

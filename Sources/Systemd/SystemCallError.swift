@@ -27,10 +27,11 @@ public struct SystemCallError: Error, CustomStringConvertible, Sendable, Equatab
 }
 
 /// The one place that calls into libc: retries `EINTR` and turns `-1` into a `SystemCallError`.
-enum SystemCall {
+/// Public so every platform library (Cgroups, Networking, ...) shares it and extends it with its own calls.
+public enum SystemCall {
     /// Runs `call` until it does not fail with `EINTR`; a result of `-1` throws with the current errno.
     @discardableResult
-    static func retryingInterrupts<Result: BinaryInteger>(
+    public static func retryingInterrupts<Result: BinaryInteger>(
         _ operation: @autoclosure () -> String,
         hint: (Int32) -> String? = { _ in nil },
         _ call: () -> Result
@@ -64,7 +65,7 @@ enum SystemCall {
 
     /// Closes `fd`, ignoring errors: used on error paths, where the first error is the one worth reporting.
     /// No EINTR retry: on Linux the descriptor is released even when close reports EINTR.
-    static func closeQuietly(_ fd: Int32) {
+    public static func closeQuietly(_ fd: Int32) {
         _ = Glibc.close(fd)
     }
 }
