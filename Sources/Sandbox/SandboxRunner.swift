@@ -75,37 +75,30 @@ public final class SandboxRunner: Sendable {
             hostname: options.hostname, uid: options.uid, gid: options.gid, fds: options.stdio,
             workingDirectory: options.workingDirectory, executable: "/init",
             arguments: [executable] + options.command.dropFirst(), environment: options.fullEnvironment)
-        // cgroup v2: born in its cgroup. v1: moved there while it waits, before it execs anything.
         request.seccompFilter = options.seccomp ? seccomp.filter : nil
+        // cgroup v2: born in its cgroup. v1: moved there while it waits, before it execs anything.
         request.cgroupFD = cgroup.directoryFD
-        var network: SandboxNetwork?
-        var attachment: SandboxNetwork.Attachment?
+        var reservation: (SandboxNetwork, SandboxNetwork.Attachment)?
         do {
             if case .bridged(let egress) = options.network {
-                network = try platformNetwork()
-                attachment = try network?.reserve(for: options.id, egress: egress)
+                let network = try platformNetwork()
+                reservation = (network, try network.reserve(for: options.id, egress: egress))
             }
-        } catch {
-            try? await cgroups.remove(cgroup)
-            throw error
-        }
-        // Wait for the parent when it has work to do between clone and exec.
-        request.waitForParent = cgroup.directoryFD == nil || attachment != nil
-        let finalRequest = request
-        let (finalNetwork, finalAttachment) = (network, attachment)
-        do {
+            // Wait for the parent when it has work to do between clone and exec.
+            request.waitForParent = cgroup.directoryFD == nil || reservation != nil
+            let (finalRequest, finalReservation) = (request, reservation)
             let process = try await Self.onDedicatedThread {
                 try Spawner.spawn(finalRequest) { pid in
                     if cgroup.directoryFD == nil { try cgroup.attach(pid: pid) }
-                    if let finalNetwork, let finalAttachment { try finalNetwork.connect(finalAttachment, pid: pid) }
+                    if let (network, attachment) = finalReservation { try network.connect(attachment, pid: pid) }
                 }
             }
-            return RunningSandbox(process: process, cgroup: cgroup, limits: limits, address: attachment?.address.description,
-                                  runner: self) {
-                if let finalNetwork, let finalAttachment { finalNetwork.release(finalAttachment) }
+            return RunningSandbox(process: process, cgroup: cgroup, limits: limits,
+                                  address: reservation?.1.address.description, runner: self) {
+                if let (network, attachment) = finalReservation { network.release(attachment) }
             }
         } catch {
-            if let finalNetwork, let finalAttachment { finalNetwork.release(finalAttachment) }
+            if let (network, attachment) = reservation { network.release(attachment) }
             try? await cgroups.remove(cgroup)
             throw error
         }
@@ -144,6 +137,7 @@ public final class SandboxRunner: Sendable {
             do {
                 try DetachedThread.start { continuation.resume(returning: body()) }
             } catch {
+                // No thread to be had (resource exhaustion): block this one rather than never answer.
                 continuation.resume(returning: body())
             }
         }
