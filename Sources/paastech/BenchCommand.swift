@@ -37,6 +37,12 @@ struct BenchCommand: AsyncParsableCommand {
                     let exit = try await runner.run(options)
                     guard exit.status == 0 else { throw ExitCode(exit.status) }
                 },
+                Contender(name: "pomegranate: same, loopback-only network") {
+                    var options = frozen
+                    options.network = .loopback
+                    let exit = try await runner.run(options)
+                    guard exit.status == 0 else { throw ExitCode(exit.status) }
+                },
                 Contender(name: "unshare --pid --fork --mount --uts --ipc --net true") {
                     try await Self.external(["/usr/bin/unshare", "--pid", "--fork", "--mount", "--uts", "--ipc", "--net", "/bin/true"])
                 },
