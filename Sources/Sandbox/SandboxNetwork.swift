@@ -11,13 +11,13 @@ final class SandboxNetwork: Sendable {
     let firewall: Firewall
     let bridge: Bridge
 
-    init(subnet: IPv4Subnet, bridgeName: String, stateDirectory: String, logger: Logger) throws {
+    init(subnet: IPv4Subnet, bridgeName: String, firewallTable: String, stateDirectory: String, logger: Logger) throws {
         let socket = try NetlinkSocket()
         bridge = try Bridge.ensure(name: bridgeName, subnet: subnet, using: socket, logger: logger)
         instances = InstanceNetwork(bridge: bridge, hostSocket: socket)
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
         allocator = try AddressAllocator(subnet: subnet, stateDirectory: stateDirectory)
-        firewall = try Firewall()
+        firewall = try Firewall(tableName: firewallTable, logger: logger)
         try firewall.apply(FirewallConfiguration(bridgeName: bridgeName, subnet: subnet))
     }
 

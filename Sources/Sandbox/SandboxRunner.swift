@@ -26,6 +26,8 @@ public final class SandboxRunner: Sendable {
         public var bridgeName = "paastech0"
         public var subnet = "10.88.0.0/16"
         public var stateDirectory = "/run/paastech/pomegranate"
+        /// The nftables table (`inet <name>`); tests use their own so they never replace the platform's.
+        public var firewallTable = Firewall.defaultTableName
         public init() {}
     }
 
@@ -110,6 +112,7 @@ public final class SandboxRunner: Sendable {
             if let existing { return existing }
             let subnet = try IPv4Subnet(parsing: networkSettings.subnet)
             let created = try SandboxNetwork(subnet: subnet, bridgeName: networkSettings.bridgeName,
+                                             firewallTable: networkSettings.firewallTable,
                                              stateDirectory: networkSettings.stateDirectory, logger: logger)
             existing = created
             return created

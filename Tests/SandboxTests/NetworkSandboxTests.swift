@@ -61,7 +61,7 @@ struct NetworkSandboxTests {
         #expect(result.output.contains("\(a) blocked"), "\(result.output)")
         #expect(result.output.contains("10.90.0.1 blocked"), "\(result.output)")
 
-        let (status, table) = try await Self.output(["/usr/sbin/nft", "list", "table", "inet", "paastech"])
+        let (status, table) = try await Self.output(["/usr/sbin/nft", "list", "table", "inet", "paastechsandboxtest"])
         #expect(status == 0)
         #expect(table.contains("masquerade"), "\(table)")
         first.signal(SIGTERM)

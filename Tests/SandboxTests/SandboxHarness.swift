@@ -13,6 +13,7 @@ enum SandboxHarness {
         network.bridgeName = "ptsbx0"
         network.subnet = "10.90.0.0/16"
         network.stateDirectory = "/tmp/paastech-test-sandbox-network"
+        network.firewallTable = "paastechsandboxtest"
         return try! SandboxRunner(initExecutable: initPath, stagingRoot: "/tmp/paastech-test-sandbox-root",  // safe: see above
                                   network: network)
     }()
