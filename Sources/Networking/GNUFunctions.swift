@@ -4,13 +4,9 @@ import Glibc
 /// name at run time (a system-library shim would need a change to Package.swift).
 enum GNUFunctions {
     typealias SetNamespace = @Sendable @convention(c) (Int32, Int32) -> Int32
-    typealias AddCloseFrom = @Sendable @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
 
     /// `setns(2)`, in glibc since 2.14.
     static let setns: SetNamespace? = lookUp("setns", as: SetNamespace.self)
-    /// `posix_spawn_file_actions_addclosefrom_np`, in glibc since 2.34.
-    static let posixSpawnFileActionsAddCloseFrom: AddCloseFrom? =
-        lookUp("posix_spawn_file_actions_addclosefrom_np", as: AddCloseFrom.self)
 
     private static func lookUp<Function>(_ name: String, as type: Function.Type) -> Function? {
         // dlopen(NULL) is the program itself, whose global scope includes the already-loaded libc.

@@ -3,8 +3,8 @@ import Systemd
 
 /// Runs nft with an argv (never a shell) and a script on its standard input.
 ///
-/// posix_spawn and waitpid directly: Foundation's `Process.waitUntilExit` polls a run loop and adds up to
-/// 50 ms to a command that itself takes 2 ms.
+/// Spawned with Systemd's `ChildProcess` and reaped synchronously: Foundation's `Process.waitUntilExit`
+/// polls a run loop and adds up to 50 ms to a command that itself takes 2 ms.
 struct NftCommand {
     /// Absolute path of nft; `PATH` is not searched.
     let executable: String
@@ -35,7 +35,7 @@ struct NftCommand {
         var outputPair = try Self.socketPair("nft's output")
         defer { outputPair.forEach { if $0 >= 0 { SystemCall.closeQuietly($0) } } }
 
-        let pid = try spawn(arguments: arguments, standardInput: inputPair[1], output: outputPair[1])
+        let child = try spawn(arguments: arguments, standardInput: inputPair[1], output: outputPair[1])
         // Only the child holds these ends now, so end of file arrives when it exits.
         SystemCall.closeQuietly(inputPair[1])
         inputPair[1] = -1
@@ -50,47 +50,29 @@ struct NftCommand {
             writeError = error  // nft died early; its exit status and output say why
         }
         let output = readAll(outputPair[0])
-        let status = try waitForExit(pid)
+        let status: Int32?
+        switch child.waitForExitBlocking() {
+        case .exited(let code): status = code
+        case .signaled: status = nil
+        case .statusUnavailable(let error): throw error
+        }
         if status == 0, let writeError { throw writeError }
         return (status, output)
     }
 
-    private func spawn(arguments: [String], standardInput: Int32, output: Int32) throws(SystemCallError) -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        try check(posix_spawn_file_actions_init(&actions), "posix_spawn_file_actions_init")
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        try check(posix_spawn_file_actions_adddup2(&actions, standardInput, 0), "posix_spawn_file_actions_adddup2(stdin)")
-        try check(posix_spawn_file_actions_adddup2(&actions, output, 1), "posix_spawn_file_actions_adddup2(stdout)")
-        try check(posix_spawn_file_actions_adddup2(&actions, output, 2), "posix_spawn_file_actions_adddup2(stderr)")
-        // Descriptors another part of the process opened without close-on-exec must not leak into nft.
-        if let addCloseFrom = GNUFunctions.posixSpawnFileActionsAddCloseFrom {
-            try check(addCloseFrom(&actions, 3), "posix_spawn_file_actions_addclosefrom_np(3)")
+    /// nft with a fixed, minimal environment: it needs none, and pomegranate's must not leak into it.
+    private func spawn(arguments: [String], standardInput: Int32, output: Int32) throws(SystemCallError) -> ChildProcess {
+        do {
+            return try ChildProcess.spawn(executable: executable, arguments: arguments,
+                                          environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"],
+                                          passingFDs: [], output: output, input: standardInput)
+        } catch let error as SystemCallError where error.errno == ENOENT {
+            throw SystemCallError(operation: error.operation, errno: ENOENT, hint: "install nftables (apt install nftables)")
+        } catch let error as SystemCallError {
+            throw error
+        } catch {
+            throw SystemCallError(operation: "posix_spawn(\(executable))", errno: EIO, hint: "\(error)")
         }
-
-        var attributes = posix_spawnattr_t()
-        try check(posix_spawnattr_init(&attributes), "posix_spawnattr_init")
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        try check(posix_spawnattr_setsigmask(&attributes, &noSignals), "posix_spawnattr_setsigmask")
-        try check(posix_spawnattr_setsigdefault(&attributes, &allSignals), "posix_spawnattr_setsigdefault")
-        try check(posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)), "posix_spawnattr_setflags")
-
-        let argv = Self.cStrings([executable] + arguments)
-        defer { argv.forEach { free($0) } }
-        // A fixed, minimal environment: nft needs none, and pomegranate's must not leak into it.
-        let environment = Self.cStrings(["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C"])
-        defer { environment.forEach { free($0) } }
-
-        var pid: pid_t = 0
-        var result: Int32
-        repeat {
-            result = posix_spawn(&pid, executable, &actions, &attributes, argv, environment)
-        } while result == EINTR
-        try check(result, "posix_spawn(\(executable))", hint: result == ENOENT ? "install nftables (apt install nftables)" : nil)
-        return pid
     }
 
     /// A connected, close-on-exec AF_UNIX stream socket pair.
@@ -100,11 +82,6 @@ struct NftCommand {
             socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair)
         }
         return pair
-    }
-
-    /// NUL-terminated copies in a NULL-terminated array, as posix_spawn wants argv and envp. Free each.
-    private static func cStrings(_ strings: [String]) -> [UnsafeMutablePointer<CChar>?] {
-        strings.map { strdup($0) } + [nil]
     }
 
     private func sendAll(_ bytes: [UInt8], to fd: Int32) throws(SystemCallError) {
@@ -129,23 +106,5 @@ struct NftCommand {
                 return String(decoding: output, as: UTF8.self)
             }
         }
-    }
-
-    /// Waits for and reaps `pid`. Returns its exit status, or nil if a signal killed it.
-    private func waitForExit(_ pid: pid_t) throws(SystemCallError) -> Int32? {
-        var status: Int32 = 0
-        try SystemCall.retryingInterrupts("waitpid(\(pid)) for nft", hint: { errno in
-            errno == ECHILD ? "something else in this process reaped nft (SIGCHLD ignored, or waitpid(-1))" : nil
-        }) {
-            waitpid(pid, &status, 0)
-        }
-        // WIFEXITED/WEXITSTATUS are C macros Swift cannot call.
-        return status & 0x7f == 0 ? (status >> 8) & 0xff : nil
-    }
-
-    /// posix_spawn functions return the error number instead of setting errno.
-    private func check(_ result: Int32, _ operation: String, hint: String? = nil) throws(SystemCallError) {
-        guard result != 0 else { return }
-        throw SystemCallError(operation: operation, errno: result, hint: hint)
     }
 }

@@ -33,13 +33,16 @@ public final class ChildProcess: Sendable {
     ///   - environment: The child's whole environment.
     ///   - fds: Open descriptors to pass; `fds[i]` becomes fd `3 + i` in the child. The caller keeps its own.
     ///   - output: When given, the child's stdout and stderr both go to this descriptor.
-    /// - Returns: The running child. Reap it with ``waitForExit()``.
+    ///   - input: When given, the child's stdin.
+    /// - Returns: The running child. Reap it with ``waitForExit()`` (or ``waitForExitBlocking()`` on a
+    ///   thread that may block).
     public static func spawn(
         executable: String,
         arguments: [String],
         environment: [String: String],
         passingFDs fds: [Int32],
-        output: Int32? = nil
+        output: Int32? = nil,
+        input: Int32? = nil
     ) throws -> ChildProcess {
         let firstFree = SocketActivation.firstDescriptor + Int32(fds.count)
         // Copies above the target range first, so dup2(source, 3 + i) never overwrites another source and
@@ -55,7 +58,10 @@ public final class ChildProcess: Sendable {
         var actions = posix_spawn_file_actions_t()
         try check(posix_spawn_file_actions_init(&actions), "posix_spawn_file_actions_init")
         defer { posix_spawn_file_actions_destroy(&actions) }
-        // Output first: the passed fds below may land on `output`'s number.
+        // Standard streams first: the passed fds below may land on their numbers.
+        if let input {
+            try check(posix_spawn_file_actions_adddup2(&actions, input, 0), "posix_spawn_file_actions_adddup2(\(input), 0)")
+        }
         if let output {
             try check(posix_spawn_file_actions_adddup2(&actions, output, 1), "posix_spawn_file_actions_adddup2(\(output), 1)")
             try check(posix_spawn_file_actions_adddup2(&actions, output, 2), "posix_spawn_file_actions_adddup2(\(output), 2)")
@@ -101,7 +107,7 @@ public final class ChildProcess: Sendable {
         await withCheckedContinuation { continuation in
             do {
                 try DetachedThread.start {
-                    continuation.resume(returning: self.blockingWaitForExit())
+                    continuation.resume(returning: self.waitForExitBlocking())
                 }
             } catch {
                 // No thread to spare: poll instead, which needs none.
@@ -129,7 +135,9 @@ public final class ChildProcess: Sendable {
         }
     }
 
-    private func blockingWaitForExit() -> Termination {
+    /// Like ``waitForExit()``, but blocks the calling thread: for callers already on a thread of their
+    /// own (never the cooperative pool).
+    public func waitForExitBlocking() -> Termination {
         // WNOWAIT: wait for the exit but leave the child a zombie, so its pid stays ours until reap(),
         // which runs under the lock that signal() takes.
         var info = siginfo_t()
