@@ -21,8 +21,16 @@ all: build
 deps:
 	@scripts/install-deps.sh $(APT_PACKAGES)
 
+# PID 1 of every sandbox, also without libc: SwiftPM links glibc and the Swift runtime into its
+# paastech-init (9.5 MB, 0.8 ms to start and run /bin/true here); this one is 9 KB and takes 0.5 ms.
+# paastech prefers paastech-init-tiny next to itself (Sources/Sandbox/SandboxPaths.swift).
+TINY_INIT = $(CC) -static -nostdlib -ffreestanding -fno-builtin -fno-tree-loop-distribute-patterns \
+            -fno-stack-protector -fno-asynchronous-unwind-tables -Os -s -Wall -Wextra -DPAASTECH_INIT_NO_LIBC -o
+INIT_SOURCE = Sources/paastech-init/init.c
+
 build: deps
 	$(SWIFT) build $(BUILD_FLAGS)
+	$(TINY_INIT) "$$($(SWIFT) build $(BUILD_FLAGS) --show-bin-path)/paastech-init-tiny" $(INIT_SOURCE)
 
 run: build
 	$(BINARY) dev --state-dir $(STATE_DIR)
@@ -30,6 +38,7 @@ run: build
 # Speed targets, side by side with the alternatives (release build).
 bench: deps
 	$(SWIFT) build -c release
+	$(TINY_INIT) .build/release/paastech-init-tiny $(INIT_SOURCE)
 	.build/release/paastech bench sandbox --runs 200
 
 # Swift Testing suites run against real PostgreSQL clusters they start themselves.

@@ -26,6 +26,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.4.3"),
+        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
+        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // C libraries from Debian.
@@ -94,9 +99,67 @@ let package = Package(
         .target(name: "Sandbox", dependencies: ["CSpawn", "Seccomp", "Cgroups", "Networking", "Systemd",
             .product(name: "Logging", package: "swift-log")]),
 
+        // gRPC between services: code generated from Protos/ by scripts/generate-grpc.sh, committed.
+        .target(name: "PomegranateRPC", dependencies: [
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
+        .target(name: "RepoManagerRPC", dependencies: [
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
+
+        // Pomegranate: supervision of instances and builds, their logs, live restore, and its gRPC service.
+        .target(name: "Pomegranate", dependencies: [
+            "Sandbox", "PomegranateRPC", "PlatformConfig", "Systemd",
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+
+        // Git push: the SSH server, and the typed client of the API's internal socket it (and the pipeline) use.
+        .target(name: "InternalAPIClient", dependencies: [
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "GitServer", dependencies: [
+            "CSSH", "Systemd", "PlatformConfig", "Credentials", "InternalAPIClient",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
+        // Bare repositories (libgit2): create/delete/inspect, hooks, export of a commit's tree; its gRPC service.
+        .target(name: "RepoManager", dependencies: [
+            "CGit2", "RepoManagerRPC", "PlatformConfig", "Systemd",
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
+        // The deploy pipeline: detection, build, release, deploy, health check, switch, retire.
+        .target(name: "Pipeline", dependencies: [
+            "PomegranateRPC", "RepoManager", "InternalAPIClient", "PlatformConfig",
+            .product(name: "TOMLKit", package: "TOMLKit"),
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
         // The one executable: thin subcommands that assemble services from the libraries.
         .executableTarget(name: "paastech", dependencies: [
             "PlatformConfig", "Systemd", "Postgres", "Store", "Credentials", "API", "DevPlatform", "Sandbox",
+            "Pomegranate", "PomegranateRPC", "GitServer", "InternalAPIClient", "RepoManager", "RepoManagerRPC", "Pipeline",
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -112,6 +175,19 @@ let package = Package(
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Systemd"]),
         .testTarget(name: "NetworkingTests", dependencies: ["Networking", "Systemd"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "Seccomp", "Cgroups", "Networking", "Systemd"]),
+        .testTarget(name: "PomegranateTests", dependencies: ["Pomegranate", "Sandbox", "PomegranateRPC", "Systemd",
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOPosix", package: "swift-nio")]),
+        .testTarget(name: "GitServerTests", dependencies: ["GitServer", "InternalAPIClient", "RepoManager", "RepoManagerRPC", "Pipeline", "API", "Store", "Postgres", "DevPlatform",
+            "PlatformConfig", "Credentials", "Systemd",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
+        .testTarget(name: "RepoManagerTests", dependencies: ["RepoManager", "RepoManagerRPC", "Systemd",
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
         .testTarget(name: "NativeLibrariesTests", dependencies: ["CPostgres", "CSSH", "CGit2", "CSeccomp", "CSystemd", "COpenSSL"]),
         // Runs the built `paastech` binary (make test builds it first).
         .testTarget(name: "IntegrationTests", dependencies: ["DevPlatform", "Postgres", "Systemd"]),

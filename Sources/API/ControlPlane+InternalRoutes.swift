@@ -41,6 +41,7 @@ extension ControlPlane {
             guard let project = try await store.project(owner: owner, name: name) else { throw APIError.notFound("project") }
             return projectBody(project)
         }
+        addPipelineRoutes(to: internalV1)
         return router
     }
 

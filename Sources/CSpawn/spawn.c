@@ -18,6 +18,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -25,6 +26,13 @@
 #include <unistd.h>
 
 struct report { int stage; int detail; int error; };
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+static struct timespec pt_marks[32]; static const char *pt_names[32]; static int pt_count;
+static long pt_op_ns[256];
+static void pt_mark(const char *name) { clock_gettime(CLOCK_MONOTONIC, &pt_marks[pt_count]); pt_names[pt_count++] = name; }
+
 
 static void fail(int fd, int stage, int detail) {
     struct report report = { stage, detail, errno };
@@ -59,6 +67,8 @@ static int run_operation(const struct paastech_operation *operation) {
         close(fd);
         return 0;
     }
+    case PAASTECH_MKNOD:
+        return mknod(operation->target, S_IFCHR | operation->mode, (dev_t)operation->flags);
     default:
         errno = EINVAL;
         return -1;
@@ -110,8 +120,104 @@ static int clear_capability_sets(void) {
     return (int)syscall(SYS_capset, &header, data);
 }
 
-static void child_main(const struct paastech_spawn_plan *plan, int release_fd, int report_fd) {
-    // Signals: defaults and nothing blocked (a Swift parent ignores or blocks some for itself).
+/// Where building a root stopped: a stage and, for operations, the index.
+struct failure { int stage; int detail; };
+
+#define FAIL(failure_, stage_, detail_) do { (failure_)->stage = (stage_); (failure_)->detail = (detail_); return -1; } while (0)
+
+/// Runs the plan's operations with umask 0 (modes exactly as planned: device nodes 0666).
+static int run_operations(const struct paastech_spawn_plan *plan, struct failure *failure) {
+    mode_t umask_before = umask(0);
+    for (size_t i = 0; i < plan->operation_count; i++) {
+        struct timespec a, b; clock_gettime(CLOCK_MONOTONIC, &a);
+        if (run_operation(&plan->operations[i]) < 0) {
+            int error = errno;
+            umask(umask_before);
+            errno = error;
+            FAIL(failure, PAASTECH_STAGE_OPERATION, (int)i);
+        }
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        pt_op_ns[i] = (b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec);
+    }
+    umask(umask_before);
+    return 0;
+}
+
+/// A fresh root: a private mount tree, a tmpfs at plan->root built from the operations, pivot_root
+/// into it, the old root detached, the new one read-only.
+static int build_new_root(const struct paastech_spawn_plan *plan, struct failure *failure) {
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) FAIL(failure, PAASTECH_STAGE_MOUNT_PRIVATE, 0);
+    if (mount("tmpfs", plan->root, "tmpfs", MS_NOSUID | MS_NODEV, plan->root_options) < 0)
+        FAIL(failure, PAASTECH_STAGE_ROOT_TMPFS, 0);
+    if (run_operations(plan, failure) < 0) return -1;
+    pt_mark("ops");
+    // pivot_root(".", ".") stacks the old root on the new one; detaching it leaves only the new root.
+    if (chdir(plan->root) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+        FAIL(failure, PAASTECH_STAGE_PIVOT_ROOT, 0);
+    pt_mark("pivot");
+    if (plan->readonly_root && mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
+        FAIL(failure, PAASTECH_STAGE_READONLY_ROOT, 0);
+    return 0;
+}
+
+/// A new sandbox's own namespaces: its root filesystem, host name and loopback.
+static int build_root(const struct paastech_spawn_plan *plan, struct failure *failure) {
+    if (plan->unshare_after_release && unshare(plan->unshare_after_release) < 0) FAIL(failure, PAASTECH_STAGE_UNSHARE, 0);
+    pt_mark("unshare");
+    if (plan->template_fd >= 0) {
+        // A copy of the template: its (private, read-only) root with everything static already mounted;
+        // entering it also makes its root our root and cwd. Only the sandbox's own mounts are left to do.
+        if (setns(plan->template_fd, CLONE_NEWNS) < 0) FAIL(failure, PAASTECH_STAGE_TEMPLATE, 0);
+        pt_mark("setns");
+        if (unshare(CLONE_NEWNS) < 0) FAIL(failure, PAASTECH_STAGE_TEMPLATE, 0);
+        pt_mark("copy");
+        if (run_operations(plan, failure) < 0) return -1;
+        for (size_t i = 0; i < plan->moved_mount_count; i++) {
+            if (syscall(429 /* move_mount */, plan->moved_mount_fds[i], "", AT_FDCWD, plan->moved_mount_targets[i],
+                        0x4 /* MOVE_MOUNT_F_EMPTY_PATH */) < 0)
+                FAIL(failure, PAASTECH_STAGE_MOVE_MOUNT, (int)i);
+        }
+        pt_mark("ops");
+    } else if (build_new_root(plan, failure) < 0) {
+        return -1;
+    }
+    if (plan->hostname && sethostname(plan->hostname, strlen(plan->hostname)) < 0) FAIL(failure, PAASTECH_STAGE_HOSTNAME, 0);
+    if (plan->loopback_up && bring_up_loopback() < 0) FAIL(failure, PAASTECH_STAGE_LOOPBACK, 0);
+    return 0;
+}
+
+int paastech_build_template(const struct paastech_spawn_plan *plan, int *stage, int *detail) {
+    struct failure failure = { 0, 0 };
+    // Only this thread: its own fs_struct (root, cwd, umask) and mount namespace.
+    if (unshare(CLONE_FS | CLONE_NEWNS) < 0) { *stage = PAASTECH_STAGE_UNSHARE; *detail = 0; return -errno; }
+    // Opened now: after pivot_root there is no /proc. It is the same namespace throughout.
+    int fd = open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) { *stage = PAASTECH_STAGE_TEMPLATE; *detail = 0; return -errno; }
+    if (build_new_root(plan, &failure) < 0) {
+        int error = errno;
+        close(fd);
+        *stage = failure.stage;
+        *detail = failure.detail;
+        return -error;
+    }
+    return fd;
+}
+
+/// cgroup v1: the child moves itself into its leaves ("0" is the writer), so the parent need not.
+static void attach_to_cgroups(const struct paastech_spawn_plan *plan, int report_fd) {
+    for (size_t i = 0; i < plan->attach_cgroup_count; i++) {
+        int fd = openat(plan->attach_cgroup_fds[i], "cgroup.procs", O_WRONLY | O_CLOEXEC);
+        if (fd < 0) fail(report_fd, PAASTECH_STAGE_CGROUP, (int)i);
+        ssize_t n;
+        do { n = write(fd, "0", 1); } while (n < 0 && errno == EINTR);
+        if (n != 1) fail(report_fd, PAASTECH_STAGE_CGROUP, (int)i);
+        close(fd);
+    }
+}
+
+static _Noreturn void child_main(const struct paastech_spawn_plan *plan, int release_fd, int report_fd) {
+    // Signals: defaults and nothing blocked (a Swift parent ignores or blocks some for itself). The
+    // parent blocked every signal around the clone, so no handler of its runs here before this.
     struct sigaction action;
     memset(&action, 0, sizeof action);
     action.sa_handler = SIG_DFL;
@@ -128,22 +234,21 @@ static void child_main(const struct paastech_spawn_plan *plan, int release_fd, i
         if (n != 1) { errno = n == 0 ? ECANCELED : errno; fail(report_fd, PAASTECH_STAGE_WAIT_FOR_PARENT, 0); }
         close(release_fd);
     }
-    if (plan->unshare_after_release && unshare(plan->unshare_after_release) < 0) fail(report_fd, PAASTECH_STAGE_UNSHARE, 0);
-
-    // Filesystem: a private mount tree, a fresh tmpfs root built from the plan, pivot_root into it.
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) fail(report_fd, PAASTECH_STAGE_MOUNT_PRIVATE, 0);
-    if (mount("tmpfs", plan->root, "tmpfs", MS_NOSUID | MS_NODEV, plan->root_options) < 0)
-        fail(report_fd, PAASTECH_STAGE_ROOT_TMPFS, 0);
-    for (size_t i = 0; i < plan->operation_count; i++) {
-        if (run_operation(&plan->operations[i]) < 0) fail(report_fd, PAASTECH_STAGE_OPERATION, (int)i);
+    pt_mark("child-start");
+    attach_to_cgroups(plan, report_fd);
+    pt_mark("attach");
+    if (plan->network_fd >= 0 && setns(plan->network_fd, CLONE_NEWNET) < 0) fail(report_fd, PAASTECH_STAGE_NETWORK, 0);
+    if (plan->join_pidfd >= 0) {
+        // A session: born in the target's pid namespace (see paastech_spawn), it enters the rest of the
+        // target's namespaces in one step. Entering the mount namespace also moves root and cwd to its
+        // root, which is the target's pivoted root.
+        if (setns(plan->join_pidfd, CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP) < 0)
+            fail(report_fd, PAASTECH_STAGE_JOIN, 0);
+    } else {
+        struct failure failure;
+        if (build_root(plan, &failure) < 0) fail(report_fd, failure.stage, failure.detail);
     }
-    // pivot_root(".", ".") stacks the old root on the new one; detaching it leaves only the new root.
-    if (chdir(plan->root) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
-        fail(report_fd, PAASTECH_STAGE_PIVOT_ROOT, 0);
-    if (plan->readonly_root && mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
-        fail(report_fd, PAASTECH_STAGE_READONLY_ROOT, 0);
-    if (plan->hostname && sethostname(plan->hostname, strlen(plan->hostname)) < 0) fail(report_fd, PAASTECH_STAGE_HOSTNAME, 0);
-    if (plan->loopback_up && bring_up_loopback() < 0) fail(report_fd, PAASTECH_STAGE_LOOPBACK, 0);
+    pt_mark("root");
 
     if (place_fds(plan->fds, plan->fd_count) < 0) fail(report_fd, PAASTECH_STAGE_FDS, 0);
 
@@ -159,13 +264,61 @@ static void child_main(const struct paastech_spawn_plan *plan, int release_fd, i
 
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(report_fd, PAASTECH_STAGE_NO_NEW_PRIVS, 0);
     // Seccomp last, so the filter need not allow anything the setup above does.
+    pt_mark("identity");
     if (plan->filter) {
         struct sock_fprog program = { plan->filter_length, (struct sock_filter *)plan->filter };
         if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) < 0) fail(report_fd, PAASTECH_STAGE_SECCOMP, 0);
     }
+    pt_mark("seccomp");
     execve(plan->path, plan->argv, plan->envp);
     fail(report_fd, PAASTECH_STAGE_EXEC, 0);
+    _exit(127);  // not reached: fail() exits
 }
+
+struct vm_child_arguments {
+    const struct paastech_spawn_plan *plan;
+    int report_fd;
+};
+
+/// Entry of a CLONE_VM child, on its own stack. It shares the parent's memory (the parent thread is
+/// suspended by CLONE_VFORK until it execs or exits), so it only reads the plan and writes nothing
+/// the parent uses: its changes to errno land in the suspended thread's TLS, which nobody reads.
+static int vm_child(void *argument) {
+    const struct vm_child_arguments *arguments = argument;
+    child_main(arguments->plan, -1, arguments->report_fd);
+}
+
+#if defined(__x86_64__)
+/// clone3 for a CLONE_VM child on a stack of its own: the kernel switches the child to args->stack, so
+/// it cannot return into C code; it calls fn(arg) and exits with its result. (glibc's clone3.S, in small.)
+/// long paastech_clone3_vm(struct clone_args *args, size_t size, int (*fn)(void *), void *arg)
+__asm__(
+    ".text\n"
+    ".p2align 4\n"
+    ".hidden paastech_clone3_vm\n"
+    ".globl paastech_clone3_vm\n"
+    ".type paastech_clone3_vm, @function\n"
+    "paastech_clone3_vm:\n"
+    "    mov %rdx, %r8\n"          // fn and arg survive the syscall in r8 and r9
+    "    mov %rcx, %r9\n"
+    "    mov $435, %eax\n"         // SYS_clone3
+    "    syscall\n"
+    "    test %rax, %rax\n"
+    "    jnz 1f\n"                 // the parent, or an error
+    "    xor %ebp, %ebp\n"         // the child: outermost frame
+    "    mov %r9, %rdi\n"
+    "    call *%r8\n"
+    "    mov %eax, %edi\n"
+    "    mov $60, %eax\n"          // SYS_exit
+    "    syscall\n"
+    "    hlt\n"
+    "1:  ret\n"
+    ".size paastech_clone3_vm, .-paastech_clone3_vm\n");
+long paastech_clone3_vm(struct clone_args *args, size_t size, int (*fn)(void *), void *arg);
+#define PAASTECH_HAVE_CLONE3_VM 1
+#endif
+
+enum { vm_child_stack_size = 256 * 1024 };
 
 int paastech_spawn(const struct paastech_spawn_plan *plan, struct paastech_child *child) {
     int report[2], release[2] = { -1, -1 };
@@ -185,13 +338,62 @@ int paastech_spawn(const struct paastech_spawn_plan *plan, struct paastech_child
         args.flags |= CLONE_INTO_CGROUP;
         args.cgroup = (uint64_t)plan->cgroup_fd;
     }
-    long pid = syscall(SYS_clone3, &args, sizeof args);
-    if (pid == 0) {
-        close(report[0]);
-        if (release[1] >= 0) close(release[1]);
-        child_main(plan, release[0], report[1]);
+    // Like posix_spawn: when the parent has nothing to do before the exec, share its memory instead of
+    // copying its page tables (a Swift server's are large), and wait for the exec.
+    void *stack = MAP_FAILED;
+#ifdef PAASTECH_HAVE_CLONE3_VM
+    if (!plan->wait_for_parent) {
+        stack = mmap(NULL, vm_child_stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+    }
+#endif
+    // A session is born in the target's pid namespace: setns(CLONE_NEWPID) changes only where this
+    // thread's children are born. The thread's own namespace is restored right after the clone (and
+    // Swift calls this from a thread that exits afterwards anyway).
+    int own_pid_namespace = -1;
+    if (plan->join_pidfd >= 0) {
+        own_pid_namespace = open("/proc/thread-self/ns/pid", O_RDONLY | O_CLOEXEC);
+        if (own_pid_namespace < 0 || setns(plan->join_pidfd, CLONE_NEWPID) < 0) {
+            int error = errno;
+            if (own_pid_namespace >= 0) close(own_pid_namespace);
+            if (stack != MAP_FAILED) munmap(stack, vm_child_stack_size);
+            close(report[0]); close(report[1]);
+            if (release[0] >= 0) { close(release[0]); close(release[1]); }
+            return -error;
+        }
+    }
+    // No handler of the parent may run in the child before it resets them all.
+    sigset_t all, previous;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &previous);
+    long pid;
+    pt_count = 0; pt_mark("before-clone");
+#ifdef PAASTECH_HAVE_CLONE3_VM
+    if (stack != MAP_FAILED) {
+        args.flags |= CLONE_VM | CLONE_VFORK;
+        args.stack = (uint64_t)(uintptr_t)stack;
+        args.stack_size = vm_child_stack_size;
+        struct vm_child_arguments arguments = { plan, report[1] };
+        pid = paastech_clone3_vm(&args, sizeof args, vm_child, &arguments);
+        if (pid < 0) { errno = (int)-pid; pid = -1; }
+    } else
+#endif
+    {
+        pid = syscall(SYS_clone3, &args, sizeof args);
+        if (pid == 0) {
+            close(report[0]);
+            if (release[1] >= 0) close(release[1]);
+            child_main(plan, release[0], report[1]);
+        }
     }
     int error = errno;
+    pt_mark("after-clone");
+    if (getenv("PT_TIMING")) { for (int i = 1; i < pt_count; i++) fprintf(stderr, "%s=%.0fus ", pt_names[i], (pt_marks[i].tv_sec - pt_marks[0].tv_sec) * 1e6 + (pt_marks[i].tv_nsec - pt_marks[0].tv_nsec) / 1e3); fprintf(stderr, "\n"); if (getenv("PT_OPS")) { for (size_t i = 0; i < plan->operation_count; i++) { const struct paastech_operation *o = &plan->operations[i]; fprintf(stderr, "op %zu kind %d %ldus %s %s %lx\n", i, o->kind, pt_op_ns[i]/1000, o->target, o->fstype ? o->fstype : "", o->flags); } } }
+    pthread_sigmask(SIG_SETMASK, &previous, NULL);
+    if (stack != MAP_FAILED) munmap(stack, vm_child_stack_size);
+    if (own_pid_namespace >= 0) {
+        (void)setns(own_pid_namespace, CLONE_NEWPID);  // our own namespace: always allowed
+        close(own_pid_namespace);
+    }
     close(report[1]);
     if (release[0] >= 0) close(release[0]);
     if (pid < 0) {

@@ -125,7 +125,17 @@ public struct DevPlatform: Sendable {
                 .init(fd: try ListeningSocket.bindUnix(path: layout.apiInternalSocket.path, mode: 0o660), name: "internal"),
             ],
             logger: logger)
-        return [api]
+        // Sandboxes need root (namespaces, cgroups, the bridge); without it the platform runs without apps.
+        guard geteuid() == 0 else {
+            logger.warning("not root: pomegranate (builds and apps) is not started")
+            return [api]
+        }
+        let pomegranate = DaemonProcess(
+            name: "pomegranate", executable: executable, arguments: ["pomegranate"], environment: environment,
+            sockets: [.init(fd: try ListeningSocket.bindUnix(path: configuration.paths.pomegranateSocket, mode: 0o600),
+                            name: "pomegranate")],
+            logger: logger)
+        return [api, pomegranate]
     }
 
     private func writeSummary(_ summary: DevSummary) throws {

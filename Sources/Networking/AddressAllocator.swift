@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import Systemd
 
 /// Hands out instance addresses from the platform subnet, never one in use.
 ///
@@ -8,8 +9,8 @@ import Synchronization
 /// which addresses its surviving instances hold (live restore); ``reconcile(liveInstanceIDs:)`` then frees
 /// those of instances that are gone. Thread-safe.
 ///
-/// The file is replaced atomically (write, then rename) but not fsynced: it describes instances, which
-/// do not survive a reboot either.
+/// The file is replaced atomically (see ``StateFileReplacement``) but not fsynced: it describes
+/// instances, which do not survive a reboot either.
 public final class AddressAllocator: Sendable {
     /// The state file's name inside the state directory.
     public static let stateFileName = "addresses.json"
@@ -83,6 +84,48 @@ public final class AddressAllocator: Sendable {
         }
     }
 
+    /// Records that `instanceID` holds `address`, for live restore: an instance that survived a restart
+    /// keeps the address it has. Does nothing when the state already says so (the usual case).
+    /// - Throws: ``AddressAllocatorError`` `.addressInUse` when another instance holds it,
+    ///   `.notInSubnet` when it is not an instance address of the subnet, `.unwritableState` when the state
+    ///   cannot be saved.
+    public func claim(_ address: IPv4Address, for instanceID: String) throws(AddressAllocatorError) {
+        guard subnet.isInstanceAddress(address) else {
+            throw AddressAllocatorError(.notInSubnet, "address \(address) of instance \(instanceID) is not an instance address of \(subnet)")
+        }
+        try state.withLock { (state: inout State) throws(AddressAllocatorError) in
+            switch state.instanceByAddress[address] {
+            case instanceID:
+                return
+            case let holder?:
+                throw AddressAllocatorError(
+                    .addressInUse, "address \(address) of instance \(instanceID) is recorded for instance \(holder); stop one of them")
+            case nil:
+                var updated = state.instanceByAddress
+                updated[address] = instanceID
+                try Self.save(updated, to: statePath)
+                state.instanceByAddress = updated
+            }
+        }
+    }
+
+    /// Hands `address` from `currentID` to `newID`: a namespace wired ahead of time under a placeholder id
+    /// goes to the instance that takes it.
+    /// - Throws: ``AddressAllocatorError`` `.addressInUse` when `currentID` does not hold it (nothing
+    ///   changes then), `.unwritableState` when the state cannot be saved.
+    public func transfer(_ address: IPv4Address, from currentID: String, to newID: String) throws(AddressAllocatorError) {
+        try state.withLock { (state: inout State) throws(AddressAllocatorError) in
+            guard state.instanceByAddress[address] == currentID else {
+                throw AddressAllocatorError(
+                    .addressInUse, "address \(address) is not held by \(currentID) (it is \(state.instanceByAddress[address] ?? "free")), so it cannot go to \(newID)")
+            }
+            var updated = state.instanceByAddress
+            updated[address] = newID
+            try Self.save(updated, to: statePath)
+            state.instanceByAddress = updated
+        }
+    }
+
     /// Frees `address`. Freeing an address that is not in use does nothing.
     public func release(_ address: IPv4Address) throws(AddressAllocatorError) {
         try state.withLock { (state: inout State) throws(AddressAllocatorError) in
@@ -134,10 +177,16 @@ public final class AddressAllocator: Sendable {
 
     private static func save(_ instanceByAddress: [IPv4Address: String], to path: String) throws(AddressAllocatorError) {
         let byText = Dictionary(uniqueKeysWithValues: instanceByAddress.map { ($0.key.description, $0.value) })
+        let bytes: [UInt8]
         do {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-            try encoder.encode(byText).write(to: URL(fileURLWithPath: path), options: .atomic)
+            bytes = Array(try encoder.encode(byText))
+        } catch {
+            throw AddressAllocatorError(.unwritableState, "cannot encode the address state for \(path): \(error)")
+        }
+        do throws(SystemCallError) {
+            try StateFileReplacement.replace(path, with: bytes)
         } catch {
             throw AddressAllocatorError(.unwritableState, "cannot save the address state to \(path): \(error)")
         }

@@ -13,6 +13,10 @@ public struct AddressAllocatorError: Error, CustomStringConvertible, Sendable, E
         public static let unreadableState = Kind("unreadableState")
         /// The state file or its directory cannot be written.
         public static let unwritableState = Kind("unwritableState")
+        /// ``AddressAllocator/claim(_:for:)``: another instance holds the address.
+        public static let addressInUse = Kind("addressInUse")
+        /// ``AddressAllocator/claim(_:for:)``: the address is not an instance address of the subnet.
+        public static let notInSubnet = Kind("notInSubnet")
     }
 
     /// What went wrong.

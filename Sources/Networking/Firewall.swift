@@ -75,6 +75,22 @@ public struct Firewall: Sendable {
         )
     }
 
+    /// The addresses in the table's `noegress` set now: what a restarted pomegranate passes back into
+    /// ``FirewallConfiguration/noEgressAddresses`` so that ``apply(_:)`` does not lift the blocks of
+    /// instances that outlived it. Empty when the table does not exist yet.
+    /// - Throws: ``FirewallError`` when nft fails for another reason.
+    public func noEgressAddresses() throws(FirewallError) -> [IPv4Address] {
+        let command = NftCommand(executable: nftPath)
+        let listing: String
+        do throws(FirewallError) {
+            listing = try command.run(script: "list set inet \(tableName) \(FirewallScript.noEgressSet)\n",
+                                      operation: "list set inet \(tableName) \(FirewallScript.noEgressSet)")
+        } catch where error.output.contains("No such file or directory") {
+            return []  // no table (or set) yet: a first start
+        }
+        return FirewallScript.setElements(in: listing)
+    }
+
     /// Deletes the table, if it exists: no masquerade, no filtering of instances any more.
     public func remove() throws(FirewallError) {
         try NftCommand(executable: nftPath).run(

@@ -83,6 +83,16 @@ enum FirewallScript {
         return allowed ? "add \(element)\ndelete \(element)\n" : "add \(element)\n"
     }
 
+    /// The addresses of the `elements = { ... }` line(s) of an `nft list set` answer; empty without one.
+    static func setElements(in listing: String) -> [IPv4Address] {
+        guard let start = listing.range(of: "elements = {"), let end = listing[start.upperBound...].firstIndex(of: "}") else {
+            return []
+        }
+        return listing[start.upperBound..<end]
+            .split(whereSeparator: { $0 == "," || $0 == " " || $0 == "\n" || $0 == "\t" })
+            .compactMap { IPv4Address(String($0)) }
+    }
+
     private static func list<Value: CustomStringConvertible>(_ values: [Value]) -> String {
         "{ " + values.map(\.description).joined(separator: ", ") + " }"
     }

@@ -19,6 +19,25 @@ public enum NetworkNamespace {
         }
     }
 
+    /// Creates a network namespace (only `lo`, down) and returns a close-on-exec fd of it, which keeps it
+    /// alive until closed (or until the last process in it exits, whichever is later). Join it with
+    /// `setns(fd, CLONE_NEWNET)`; connect it with ``InstanceNetwork/attach(namespaceFD:hostInterface:address:)``.
+    /// - Throws: `SystemCallError` (EPERM: not root).
+    public static func create() throws(SystemCallError) -> Int32 {
+        guard let unshare = GNUFunctions.unshare else {
+            throw SystemCallError(operation: "unshare (looked up in libc)", errno: ENOSYS)
+        }
+        // unshare moves only the calling thread, which exits afterwards.
+        return try onOwnThread(purpose: "a thread to create a network namespace") { () throws(SystemCallError) -> Int32 in
+            try SystemCall.retryingInterrupts("unshare(CLONE_NEWNET)", hint: { $0 == EPERM ? "creating a network namespace needs CAP_SYS_ADMIN: run as root" : nil }) {
+                unshare(cloneFlag)
+            }
+            return try SystemCall.retryingInterrupts("open(/proc/thread-self/ns/net)") {
+                Glibc.open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC)
+            }
+        }
+    }
+
     /// Runs `body` on a new thread that first enters the network namespace `namespaceFD`; waits for it.
     static func run<Value>(
         in namespaceFD: Int32,
@@ -27,14 +46,22 @@ public enum NetworkNamespace {
         guard let setns = GNUFunctions.setns else {
             throw SystemCallError(operation: "setns (looked up in libc)", errno: ENOSYS, hint: "glibc 2.14 or newer is needed")
         }
+        return try onOwnThread(purpose: "a thread to enter namespace fd \(namespaceFD)") { () throws(SystemCallError) -> Value in
+            try SystemCall.retryingInterrupts("setns(\(namespaceFD), CLONE_NEWNET)", hint: setnsHint) {
+                setns(namespaceFD, cloneFlag)
+            }
+            return try body()
+        }
+    }
+
+    /// Runs `body` on a new thread, which exits afterwards, and waits for it.
+    private static func onOwnThread<Value>(
+        purpose: String,
+        _ body: @escaping () throws(SystemCallError) -> Value
+    ) throws(SystemCallError) -> Value {
         let outcome = Outcome<Value>()
         let work = ThreadBody {
-            outcome.result = Result { () throws(SystemCallError) -> Value in
-                try SystemCall.retryingInterrupts("setns(\(namespaceFD), CLONE_NEWNET)", hint: setnsHint) {
-                    setns(namespaceFD, cloneFlag)
-                }
-                return try body()
-            }
+            outcome.result = Result { () throws(SystemCallError) -> Value in try body() }
         }
         let context = Unmanaged.passRetained(work).toOpaque()
         var thread = pthread_t()
@@ -45,12 +72,12 @@ public enum NetworkNamespace {
         }, context)
         guard created == 0 else {
             Unmanaged<ThreadBody>.fromOpaque(context).release()
-            throw SystemCallError(operation: "pthread_create (a thread to enter namespace fd \(namespaceFD))", errno: created)
+            throw SystemCallError(operation: "pthread_create (\(purpose))", errno: created)
         }
         pthread_join(thread, nil)
         // pthread_join orders the thread's write of the result before this read.
         guard let result = outcome.result else {
-            throw SystemCallError(operation: "a thread in namespace fd \(namespaceFD) ended without a result", errno: EINVAL)
+            throw SystemCallError(operation: "\(purpose) ended without a result", errno: EINVAL)
         }
         return try result.get()
     }

@@ -17,6 +17,18 @@ extension PlatformConfiguration {
         public var cacheDirectory: String { stateDirectory.appendingPathComponent("cache") }
         /// Certificates and the ACME account of the edge proxy.
         public var edgeDirectory: String { stateDirectory.appendingPathComponent("edge") }
+        /// The SSH host keys of `paastech gitd` (ed25519 and rsa), generated on first start.
+        public var gitHostKeysDirectory: String { stateDirectory.appendingPathComponent("git") }
+        /// The repo manager's gRPC socket.
+        public var repoManagerSocket: String { runDirectory.appendingPathComponent("repo-manager.sock") }
+        /// Per-deployment logs of instances and builds, `<state>/logs/<deployment-uuid>/`.
+        public var logsDirectory: String { stateDirectory.appendingPathComponent("logs") }
+        /// Pomegranate's persistent state: desired deployments, uid allocations.
+        public var pomegranateStateDirectory: String { stateDirectory.appendingPathComponent("pomegranate") }
+        /// Pomegranate's runtime state: running instances (for live restore), addresses.
+        public var pomegranateRunDirectory: String { runDirectory.appendingPathComponent("pomegranate") }
+        /// Pomegranate's gRPC socket (root only).
+        public var pomegranateSocket: String { runDirectory.appendingPathComponent("pomegranate.sock") }
         /// The API's internal Unix socket, authorised by `SO_PEERCRED`.
         public var apiInternalSocket: String { runDirectory.appendingPathComponent("api.sock") }
     }

@@ -18,6 +18,10 @@ public struct PlatformConfiguration: Sendable, Equatable {
     public var mail = Mail()
     /// `[log]`: logging.
     public var log = Log()
+    /// `[git]`: the SSH git server.
+    public var git = Git()
+    /// `[pomegranate]`: sandboxes, networking and supervision of builds and apps.
+    public var pomegranate = Pomegranate()
 
     /// The default configuration.
     public init() {}
@@ -31,6 +35,8 @@ public struct PlatformConfiguration: Sendable, Equatable {
         ConfigurationSectionBinding("platform", \.platform),
         ConfigurationSectionBinding("mail", \.mail),
         ConfigurationSectionBinding("log", \.log),
+        ConfigurationSectionBinding("git", \.git),
+        ConfigurationSectionBinding("pomegranate", \.pomegranate),
     ]
 
     /// The path services read when no other is given.

@@ -9,6 +9,8 @@ public enum MountOperation: Sendable, Equatable {
     case mount(source: String?, target: String, type: String?, flags: UInt, data: String?)
     case symlink(to: String, at: String)
     case writeFile(String, contents: String, mode: mode_t = 0o644)
+    /// A character device node (`/dev/null`): one mknod instead of a file and a bind mount.
+    case characterDevice(String, major: UInt32, minor: UInt32, mode: mode_t = 0o666)
 
     public static func bind(_ source: String, at target: String, readOnly: Bool, recursive: Bool = true) -> [MountOperation] {
         let bind = MountOperation.mount(source: source, target: target, type: nil,
@@ -26,7 +28,7 @@ public enum MountOperation: Sendable, Equatable {
     /// The path inside the sandbox this operation creates or changes.
     public var target: String {
         switch self {
-        case .makeDirectory(let path, _), .touch(let path), .writeFile(let path, _, _): path
+        case .makeDirectory(let path, _), .touch(let path), .writeFile(let path, _, _), .characterDevice(let path, _, _, _): path
         case .mount(_, let target, _, _, _): target
         case .symlink(_, let at): at
         }

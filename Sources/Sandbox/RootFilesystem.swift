@@ -45,21 +45,43 @@ public struct RootFilesystem: Sendable {
                                   "/proc/kallsyms", "/proc/kmsg"]
     static let maskedProcDirectories = ["/proc/acpi", "/proc/scsi", "/proc/firmware"]
     static let readOnlyProcPaths = ["/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs"]
-    static let devices = ["null", "zero", "full", "random", "urandom", "tty"]
+    /// The devices of `/dev`, made with mknod (the numbers are fixed by the kernel's ABI), all 0666.
+    static let devices: [(name: String, major: UInt32, minor: UInt32)] = [
+        ("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0),
+    ]
 
     let options: Options
     let fileExists: @Sendable (String) -> Bool
+    let isDirectory: @Sendable (String) -> Bool
 
-    public init(options: Options, fileExists: @escaping @Sendable (String) -> Bool = { FileManager.default.fileExists(atPath: $0) }) {
+    /// - Parameters:
+    ///   - fileExists: Whether a host path exists (injected for tests, and cached by ``SandboxRunner``).
+    ///   - isDirectory: Whether a host path is a directory.
+    public init(options: Options, fileExists: @escaping @Sendable (String) -> Bool = { FileManager.default.fileExists(atPath: $0) },
+                isDirectory: @escaping @Sendable (String) -> Bool = RootFilesystem.hostIsDirectory) {
         self.options = options
         self.fileExists = fileExists
+        self.isDirectory = isDirectory
     }
 
+    /// Every host path the plan looks at besides the options' own: what a runner may check once.
+    public static var hostPathsChecked: [String] {
+        ["bin", "lib", "lib64", "sbin", "lib32", "libx32"].map { "/" + $0 } + hostReadOnlyFiles + maskedProcFiles
+            + maskedProcDirectories + readOnlyProcPaths
+    }
+
+    /// Whether `path` is a directory on the host (following symlinks).
+    public static func hostIsDirectory(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && isDirectory.boolValue
+    }
+
+    /// The whole root, built by each sandbox on its own (see ``templateOperations()`` for the faster way).
     public func operations() -> [MountOperation] {
-        usr() + etc() + app() + tmp() + dev() + proc() + sys() + initBinary()
+        Self.directoriesOnce(usr() + etc() + app() + tmp() + dev() + proc() + sys() + initBinary())
     }
 
-    private func usr() -> [MountOperation] {
+    func usr() -> [MountOperation] {
         var operations: [MountOperation] = [.makeDirectory("/usr")] + MountOperation.bind("/usr", at: "/usr", readOnly: true)
         for link in ["bin", "lib", "lib64", "sbin", "lib32", "libx32"] where fileExists("/\(link)") {
             operations.append(.symlink(to: "usr/\(link)", at: "/\(link)"))
@@ -70,31 +92,43 @@ public struct RootFilesystem: Sendable {
         return operations
     }
 
-    private func etc() -> [MountOperation] {
+    /// The /etc files that name this sandbox's identity: passwd, group, hostname, hosts.
+    var identityFiles: [(name: String, contents: String)] {
         let uid = options.uid, gid = options.gid
-        var operations: [MountOperation] = [
-            .makeDirectory("/etc"),
-            .writeFile("/etc/passwd", contents: """
+        return [
+            ("passwd", """
                 root:x:0:0:root:/root:/usr/sbin/nologin
                 app:x:\(uid):\(gid):app:/app:/bin/sh
                 nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
 
                 """),
-            .writeFile("/etc/group", contents: "root:x:0:\napp:x:\(gid):\nnogroup:x:65534:\n"),
-            .writeFile("/etc/hostname", contents: options.hostname + "\n"),
-            .writeFile("/etc/hosts", contents: "127.0.0.1\tlocalhost \(options.hostname)\n::1\tlocalhost ip6-localhost\n"),
-            .writeFile("/etc/resolv.conf", contents: options.resolvConf),
-            .writeFile("/etc/nsswitch.conf", contents: "passwd: files\ngroup: files\nhosts: files dns\n"),
+            ("group", "root:x:0:\napp:x:\(gid):\nnogroup:x:65534:\n"),
+            ("hostname", options.hostname + "\n"),
+            ("hosts", "127.0.0.1\tlocalhost \(options.hostname)\n::1\tlocalhost ip6-localhost\n"),
         ]
+    }
+
+    /// The /etc files that are the same in every sandbox of a runner.
+    var sharedEtcFiles: [(name: String, contents: String)] {
+        [("resolv.conf", options.resolvConf), ("nsswitch.conf", "passwd: files\ngroup: files\nhosts: files dns\n")]
+    }
+
+    /// The host's files the sandbox may read, bound read-only at the same paths.
+    func hostEtcBinds() -> [MountOperation] {
+        var operations: [MountOperation] = []
         for path in Self.hostReadOnlyFiles where fileExists(path) {
-            let isDirectory = (try? FileManager.default.attributesOfItem(atPath: path)[.type] as? FileAttributeType) == .typeDirectory
-            operations += parents(of: path) + [isDirectory ? .makeDirectory(path) : .touch(path)]
+            operations += parents(of: path) + [isDirectory(path) ? .makeDirectory(path) : .touch(path)]
                 + MountOperation.bind(path, at: path, readOnly: true)
         }
         return operations
     }
 
-    private func app() -> [MountOperation] {
+    private func etc() -> [MountOperation] {
+        [.makeDirectory("/etc")] + (identityFiles + sharedEtcFiles).map { .writeFile("/etc/\($0.name)", contents: $0.contents) }
+            + hostEtcBinds()
+    }
+
+    func app() -> [MountOperation] {
         var operations: [MountOperation] = [.makeDirectory("/app")]
         if let directory = options.appDirectory {
             operations += MountOperation.bind(directory, at: "/app", readOnly: !options.appWritable)
@@ -105,17 +139,17 @@ public struct RootFilesystem: Sendable {
         return operations
     }
 
-    private func tmp() -> [MountOperation] {
+    func tmp() -> [MountOperation] {
         [.makeDirectory("/tmp", mode: 0o1777), .tmpfs(at: "/tmp", options: "mode=1777,size=\(options.tmpSizeMB)m")]
     }
 
-    private func dev() -> [MountOperation] {
+    func dev() -> [MountOperation] {
         var operations: [MountOperation] = [
             .makeDirectory("/dev"),
             .tmpfs(at: "/dev", options: "mode=0755,size=64k", flags: UInt(MS_NOSUID | MS_NOEXEC)),
         ]
         for device in Self.devices {
-            operations += [.touch("/dev/\(device)")] + MountOperation.bind("/dev/\(device)", at: "/dev/\(device)", readOnly: false, recursive: false)
+            operations.append(.characterDevice("/dev/\(device.name)", major: device.major, minor: device.minor))
         }
         operations += [
             .makeDirectory("/dev/pts"),
@@ -133,7 +167,7 @@ public struct RootFilesystem: Sendable {
     }
 
     /// A fresh /proc (of the sandbox's pid namespace) with the kernel-wide sensitive files masked.
-    private func proc() -> [MountOperation] {
+    func proc() -> [MountOperation] {
         var operations: [MountOperation] = [
             .makeDirectory("/proc"),
             .mount(source: "proc", target: "/proc", type: "proc", flags: UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC), data: nil),
@@ -151,7 +185,7 @@ public struct RootFilesystem: Sendable {
     }
 
     /// Only the sandbox's own cgroup, read-only: the cgroup namespace makes it the root.
-    private func sys() -> [MountOperation] {
+    func sys() -> [MountOperation] {
         let flags = UInt(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
         switch options.cgroupView {
         case .none:
@@ -176,12 +210,12 @@ public struct RootFilesystem: Sendable {
         }
     }
 
-    private func initBinary() -> [MountOperation] {
+    func initBinary() -> [MountOperation] {
         [.touch("/init")] + MountOperation.bind(options.initExecutable, at: "/init", readOnly: true, recursive: false)
     }
 
     /// `mkdir` for every missing parent of `path` below the root (tmpfs starts empty).
-    private func parents(of path: String) -> [MountOperation] {
+    func parents(of path: String) -> [MountOperation] {
         var result: [MountOperation] = []
         var current = ""
         for component in path.split(separator: "/").dropLast() {

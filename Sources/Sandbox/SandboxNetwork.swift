@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 import Logging
 import Networking
 import Synchronization
@@ -10,15 +11,30 @@ final class SandboxNetwork: Sendable {
     let allocator: AddressAllocator
     let firewall: Firewall
     let bridge: Bridge
+    let pool: NetworkPool
+    let logger: Logger
 
-    init(subnet: IPv4Subnet, bridgeName: String, firewallTable: String, stateDirectory: String, logger: Logger) throws {
+    init(subnet: IPv4Subnet, bridgeName: String, firewallTable: String, stateDirectory: String, poolSize: Int, logger: Logger) throws {
+        self.logger = logger
         let socket = try NetlinkSocket()
         bridge = try Bridge.ensure(name: bridgeName, subnet: subnet, using: socket, logger: logger)
         instances = InstanceNetwork(bridge: bridge, hostSocket: socket)
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
         allocator = try AddressAllocator(subnet: subnet, stateDirectory: stateDirectory)
         firewall = try Firewall(tableName: firewallTable, logger: logger)
-        try firewall.apply(FirewallConfiguration(bridgeName: bridgeName, subnet: subnet))
+        // Applying replaces the table: carry over the egress blocks of instances that outlived a restart
+        // (their addresses are still allocated), so they never get egress while being re-adopted.
+        var kept: [IPv4Address] = []
+        do {
+            let allocated = allocator.allocations
+            kept = try firewall.noEgressAddresses().filter { allocated[$0] != nil }
+        } catch {
+            logger.warning("cannot read the egress blocks to keep; adopted sandboxes get theirs back when adopted",
+                           metadata: ["error": "\(error)"])
+        }
+        try firewall.apply(FirewallConfiguration(bridgeName: bridgeName, subnet: subnet, noEgressAddresses: kept))
+        pool = NetworkPool(capacity: poolSize, instances: instances, allocator: allocator, logger: logger)
+        pool.fill()
     }
 
     /// The host end of an instance's veth pair: at most 15 characters, derived from its id.
@@ -26,8 +42,21 @@ final class SandboxNetwork: Sendable {
         "pt-" + String(id.filter { $0.isLetter || $0.isNumber }.suffix(12))
     }
 
-    /// Gives an instance an address; call `connect` once its namespace exists.
+    /// Gives an instance an address and, when the pool has one ready, a namespace already wired with it
+    /// (``Attachment/preparedNamespaceFD``); otherwise call `connect` once the sandbox's namespace exists.
     func reserve(for id: String, egress: Bool) throws -> Attachment {
+        if let entry = pool.take(for: id) {
+            let attachment = Attachment(address: entry.address, hostInterface: entry.hostInterface, egress: egress,
+                                        preparedNamespaceFD: entry.namespaceFD)
+            do {
+                if !egress { try firewall.setEgress(address: entry.address, allowed: false) }
+            } catch {
+                attachment.closePreparedNamespace()
+                try? allocator.release(entry.address)
+                throw error
+            }
+            return attachment
+        }
         let address = try allocator.allocate(for: id)
         do {
             if !egress { try firewall.setEgress(address: address, allowed: false) }
@@ -35,7 +64,15 @@ final class SandboxNetwork: Sendable {
             try? allocator.release(address)
             throw error
         }
-        return Attachment(address: address, hostInterface: Self.hostInterface(for: id), egress: egress)
+        return Attachment(address: address, hostInterface: Self.hostInterface(for: id), egress: egress, preparedNamespaceFD: nil)
+    }
+
+    /// Live restore: the instance keeps `address` (recorded for it if the state lost it) and, without
+    /// egress, its block (idempotent: ``init`` normally kept it already).
+    func readopt(_ address: IPv4Address, for id: String, egress: Bool) throws -> Attachment {
+        try allocator.claim(address, for: id)
+        if !egress { try firewall.setEgress(address: address, allowed: false) }
+        return Attachment(address: address, hostInterface: Self.hostInterface(for: id), egress: egress, preparedNamespaceFD: nil)
     }
 
     func connect(_ attachment: Attachment, pid: pid_t) throws {
@@ -49,9 +86,35 @@ final class SandboxNetwork: Sendable {
         try? allocator.release(attachment.address)
     }
 
+    /// Frees the address (and lifts the egress block) of `address` held by `id`, if it holds it: the
+    /// clean-up of a sandbox that did not survive.
+    func forget(_ address: IPv4Address, of id: String) {
+        guard allocator.allocations[address] == id else { return }
+        try? firewall.setEgress(address: address, allowed: true)
+        try? allocator.release(address)
+    }
+
+    /// Frees the addresses of every instance not in `ids`, and their egress blocks.
+    /// - Returns: The addresses freed.
+    func reconcile(keeping ids: Set<String>) throws -> [IPv4Address] {
+        let freed = try allocator.reconcile(liveInstanceIDs: ids.union(pool.placeholderIDs))
+        guard !freed.isEmpty else { return [] }
+        let blocked = Set((try? firewall.noEgressAddresses()) ?? freed)
+        for address in freed where blocked.contains(address) {
+            try? firewall.setEgress(address: address, allowed: true)
+        }
+        return freed
+    }
+
     struct Attachment: Sendable {
         let address: IPv4Address
         let hostInterface: String
         let egress: Bool
+        /// A namespace from the pool, already wired: the child joins it. Close it once the child has.
+        let preparedNamespaceFD: Int32?
+
+        func closePreparedNamespace() {
+            if let preparedNamespaceFD { close(preparedNamespaceFD) }
+        }
     }
 }

@@ -1,3 +1,4 @@
+import Cgroups
 import Glibc
 
 /// What to run in a sandbox and how to confine it.
@@ -40,6 +41,11 @@ public struct SandboxOptions: Sendable {
     public var seccomp: Bool
     /// stdin, stdout, stderr of the sandbox; the caller's own by default.
     public var stdio: [Int32] = [0, 1, 2]
+    /// fds that only the sandbox's init keeps open, at 3, 4, ... in the sandbox; the app never sees them.
+    /// For live restore: put the read ends of the app's stdout and stderr pipes here, so the pipes outlive
+    /// pomegranate (the app never gets EPIPE), and take them back after a restart with
+    /// ``RunningSandbox/duplicateHeldFD(at:)`` or ``SandboxProcess/duplicateFD(pid:pidfd:targetFD:)`` (fd `3 + index`).
+    public var heldFDs: [Int32] = []
 
     public init(command: [String], hostname: String, uid: uid_t, gid: gid_t, appDirectory: String? = nil, appWritable: Bool = false,
                 dataDirectory: String? = nil, extraReadOnlyPaths: [String] = [], environment: [String: String] = [:],
@@ -62,5 +68,12 @@ public struct SandboxOptions: Sendable {
     var fullEnvironment: [String: String] {
         ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": "/app", "LANG": "C.UTF-8", "HOSTNAME": hostname]
             .merging(environment) { $1 }
+    }
+}
+
+extension SandboxOptions.Limits {
+    /// The cgroup limits these stand for.
+    var resourceLimits: ResourceLimits {
+        ResourceLimits(memoryBytes: memoryBytes, cpuQuota: cpuQuota, pids: pids)
     }
 }

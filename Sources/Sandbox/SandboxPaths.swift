@@ -3,12 +3,17 @@ import Foundation
 /// Where the sandbox machinery finds its pieces on the host.
 public enum SandboxPaths {
     /// paastech-init: next to the running binary (a build tree), else where the package installs it.
+    /// Next to the binary, `paastech-init-tiny` (the same init.c built by `make` without libc, 9 KB
+    /// instead of SwiftPM's 9.5 MB with glibc and the Swift runtime linked in) is preferred: every sandbox
+    /// execs it, and it starts about 0.3 ms sooner.
     public static func initExecutable() -> String? {
-        let own = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")).map {
-            URL(fileURLWithPath: $0).deletingLastPathComponent().appendingPathComponent("paastech-init").path
+        let directory = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")).map {
+            URL(fileURLWithPath: $0).deletingLastPathComponent()
         }
-        return [own, "/usr/lib/paastech/paastech-init"].compactMap { $0 }
-            .first { FileManager.default.isExecutableFile(atPath: $0) }
+        let candidates: [String?] = [directory?.appendingPathComponent("paastech-init-tiny").path,
+                          directory?.appendingPathComponent("paastech-init").path,
+                          "/usr/lib/paastech/paastech-init"]
+        return candidates.compactMap { $0 }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
     /// Resolves a command name the way a shell in the sandbox would: absolute paths as they are,

@@ -1,4 +1,5 @@
 import Foundation
+import CSpawn
 import Glibc
 import Cgroups
 import Logging
@@ -17,9 +18,15 @@ public final class SandboxRunner: Sendable {
     /// Compiled once: every sandbox gets the same filter.
     let seccomp: SeccompProgram
     let logger: Logger
+    /// The host paths a root filesystem plan looks at, checked once: existing ones → whether a directory.
+    let hostPaths: [String: Bool]
     /// Where the platform network lives; created on the first bridged sandbox.
     let networkSettings: NetworkSettings
     private let network = Mutex<SandboxNetwork?>(nil)
+    /// Cgroups of ended sandboxes being removed in the background.
+    let cgroupRemovals: CgroupRemovals
+    /// Template roots the sandboxes' children copy.
+    let templates: RootTemplates
 
     /// The bridge, subnet and allocator state of bridged sandboxes.
     public struct NetworkSettings: Sendable {
@@ -28,19 +35,35 @@ public final class SandboxRunner: Sendable {
         public var stateDirectory = "/run/paastech/pomegranate"
         /// The nftables table (`inet <name>`); tests use their own so they never replace the platform's.
         public var firewallTable = Firewall.defaultTableName
+        /// How many network namespaces to keep wired ahead of time (0: none, each sandbox wires its own).
+        public var poolSize = 4
         public init() {}
     }
 
+    /// - Parameters:
+    ///   - initExecutable: Host path of paastech-init, bound at `/init` in every sandbox.
+    ///   - stagingRoot: An empty host directory each sandbox mounts its root tmpfs over (in its own mount namespace).
+    ///   - network: Where bridged sandboxes' network lives.
+    ///   - cgroups: The cgroup backend; by default the one that fits this host, below this process's cgroup.
+    ///   - logger: For warnings about clean-up and the seccomp policy.
     public init(initExecutable: String, stagingRoot: String, network: NetworkSettings = NetworkSettings(),
-                logger: Logger = Logger(label: "sandbox")) throws {
+                cgroups: (any CgroupManager)? = nil, logger: Logger = Logger(label: "sandbox")) throws {
         self.initExecutable = initExecutable
         networkSettings = network
         self.stagingRoot = stagingRoot
         self.logger = logger
         resolvConf = SandboxPaths.resolvConf()
+        var hostPaths: [String: Bool] = [:]
+        for path in RootFilesystem.hostPathsChecked where FileManager.default.fileExists(atPath: path) {
+            hostPaths[path] = RootFilesystem.hostIsDirectory(path)
+        }
+        self.hostPaths = hostPaths
         try FileManager.default.createDirectory(atPath: stagingRoot, withIntermediateDirectories: true)
-        cgroups = try makeCgroupManager(logger: logger)
-        try cgroups.prepare()
+        let manager = try cgroups ?? makeCgroupManager(logger: logger)
+        try manager.prepare()
+        self.cgroups = manager
+        cgroupRemovals = CgroupRemovals(manager: manager, logger: logger)
+        templates = RootTemplates(stagingRoot: stagingRoot, rootOptions: SpawnRequest.defaultRootOptions, logger: logger)
         seccomp = try SeccompProgram.compile()
         if !seccomp.unresolvedSyscalls.isEmpty {
             logger.warning("seccomp policy names syscalls this libseccomp does not know",
@@ -62,7 +85,8 @@ public final class SandboxRunner: Sendable {
             throw SandboxError.commandNotFound(options.command.first ?? "")
         }
         let name = try options.isBuild ? CgroupName.build(validating: options.id) : CgroupName.app(validating: options.id)
-        let limits = ResourceLimits(memoryBytes: options.limits.memoryBytes, cpuQuota: options.limits.cpuQuota, pids: options.limits.pids)
+        let limits = options.limits.resourceLimits
+        await cgroupRemovals.waitUntilRemoved(name)
         let cgroup = try cgroups.create(name, limits: limits)
 
         var filesystem = RootFilesystem.Options(hostname: options.hostname, uid: options.uid, gid: options.gid,
@@ -72,31 +96,67 @@ public final class SandboxRunner: Sendable {
         filesystem.dataDirectory = options.dataDirectory
         filesystem.extraReadOnlyPaths = options.extraReadOnlyPaths
         filesystem.cgroupView = cgroups.mode == .unified ? .unified : .legacy(controllers: ["memory", "cpu", "pids"])
+        // Held fds follow stdio (3, 4, ...); the init keeps them and closes them in the app.
+        let hold = options.heldFDs.isEmpty ? [] : ["--hold=\(options.heldFDs.count)"]
+        let environment = options.fullEnvironment
+        let root = plan(filesystem)
         var request = SpawnRequest(
-            stagingRoot: stagingRoot, operations: RootFilesystem(options: filesystem).operations(),
-            hostname: options.hostname, uid: options.uid, gid: options.gid, fds: options.stdio,
+            stagingRoot: stagingRoot, operations: [],
+            hostname: options.hostname, uid: options.uid, gid: options.gid, fds: options.stdio + options.heldFDs,
             workingDirectory: options.workingDirectory, executable: "/init",
-            arguments: [executable] + options.command.dropFirst(), environment: options.fullEnvironment)
+            arguments: hold + [executable] + options.command.dropFirst(), environment: environment)
         request.seccompFilter = options.seccomp ? seccomp.filter : nil
-        // cgroup v2: born in its cgroup. v1: moved there while it waits, before it execs anything.
+        // The static part of the root from a template the child copies, when templates work here.
+        let template = await templates.template(for: root, watchedFiles: [initExecutable] + RootFilesystem.hostReadOnlyFiles)
+        var movedMounts: [(fd: Int32, target: String)] = []
+        defer { for mount in movedMounts { close(mount.fd) } }
+        if let template {
+            request.template = template.namespaceFD
+            request.operations = root.sandboxOperations()
+            for mount in root.hostMounts() {
+                let fd = paastech_clone_mount(mount.source, mount.readOnly ? 1 : 0)
+                guard fd >= 0 else {
+                    try? await cgroups.remove(cgroup)
+                    throw SpawnError(stage: .operation, errno: -fd,
+                                     operation: MountOperation.bind(mount.source, at: mount.target, readOnly: mount.readOnly).first)
+                }
+                movedMounts.append((fd, mount.target))
+            }
+            request.movedMounts = movedMounts
+        } else {
+            request.operations = root.operations()
+        }
+        // cgroup v2: born in its cgroup. v1: it moves itself there first, before it execs anything.
         request.cgroupFD = cgroup.directoryFD
+        request.cgroupAttachFDs = cgroup.selfAttachDirectoryFDs
         var reservation: (SandboxNetwork, SandboxNetwork.Attachment)?
         do {
-            if case .bridged(let egress) = options.network {
+            var egress = true
+            if case .bridged(let allowed) = options.network {
                 let network = try platformNetwork()
-                reservation = (network, try network.reserve(for: options.id, egress: egress))
+                reservation = (network, try network.reserve(for: options.id, egress: allowed))
+                egress = allowed
             }
-            // Wait for the parent when it has work to do between clone and exec.
-            request.waitForParent = cgroup.directoryFD == nil || reservation != nil
+            // A namespace from the pool is joined by the child; otherwise the parent wires the child's own
+            // while it waits (the only parent work between clone and exec).
+            request.networkNamespaceFD = reservation?.1.preparedNamespaceFD
+            let mustConnect = reservation != nil && request.networkNamespaceFD == nil
+            request.waitForParent = mustConnect
             let (finalRequest, finalReservation) = (request, reservation)
+            // Once the child has joined it (or failed), the pool's namespace needs no fd of ours.
+            defer { finalReservation?.1.closePreparedNamespace() }
             let process = try await Self.onDedicatedThread {
-                try Spawner.spawn(finalRequest) { pid in
-                    if cgroup.directoryFD == nil { try cgroup.attach(pid: pid) }
-                    if let (network, attachment) = finalReservation { try network.connect(attachment, pid: pid) }
+                // The template's fd must stay open until the child has entered it.
+                try withExtendedLifetime(template) {
+                    try Spawner.spawn(finalRequest) { pid in
+                        if mustConnect, let (network, attachment) = finalReservation { try network.connect(attachment, pid: pid) }
+                    }
                 }
             }
-            return RunningSandbox(process: process, cgroup: cgroup, limits: limits,
-                                  address: reservation?.1.address.description, runner: self) {
+            let identity = SessionIdentity(uid: options.uid, gid: options.gid, seccomp: options.seccomp, environment: environment)
+            return RunningSandbox(id: options.id, isBuild: options.isBuild, process: process, cgroup: cgroup, limits: limits,
+                                  address: reservation?.1.address.description, egress: egress, identity: identity, runner: self,
+                                  mountNamespace: getenv("PT_NOHOLD") != nil ? nil : MountNamespaceHold(pid: process.pid)) {
                 if let (network, attachment) = finalReservation { network.release(attachment) }
             }
         } catch {
@@ -106,6 +166,17 @@ public final class SandboxRunner: Sendable {
         }
     }
 
+    /// The root filesystem's plan, with the host paths checked at start-up.
+    private func plan(_ filesystem: RootFilesystem.Options) -> RootFilesystem {
+        let known = hostPaths
+        let checked = Set(RootFilesystem.hostPathsChecked)
+        return RootFilesystem(
+            options: filesystem,
+            fileExists: { checked.contains($0) ? known[$0] != nil : FileManager.default.fileExists(atPath: $0) },
+            isDirectory: { known[$0] ?? RootFilesystem.hostIsDirectory($0) }
+        )
+    }
+
     /// The bridge, firewall and allocator, set up by the first bridged sandbox.
     func platformNetwork() throws -> SandboxNetwork {
         try network.withLock { existing in
@@ -113,7 +184,8 @@ public final class SandboxRunner: Sendable {
             let subnet = try IPv4Subnet(parsing: networkSettings.subnet)
             let created = try SandboxNetwork(subnet: subnet, bridgeName: networkSettings.bridgeName,
                                              firewallTable: networkSettings.firewallTable,
-                                             stateDirectory: networkSettings.stateDirectory, logger: logger)
+                                             stateDirectory: networkSettings.stateDirectory,
+                                             poolSize: networkSettings.poolSize, logger: logger)
             existing = created
             return created
         }
@@ -143,20 +215,6 @@ public final class SandboxRunner: Sendable {
                 // No thread to be had (resource exhaustion): block this one rather than never answer.
                 continuation.resume(returning: body())
             }
-        }
-    }
-}
-
-public enum SandboxError: Error, CustomStringConvertible, Sendable {
-    case missingInit
-    case commandNotFound(String)
-
-    public var description: String {
-        switch self {
-        case .missingInit:
-            "paastech-init was not found next to paastech or in /usr/lib/paastech: build it (swift build) or reinstall the package"
-        case .commandNotFound(let name):
-            "\(name): no such program in the sandbox (give an absolute path, or a name found in /usr/local/bin, /usr/bin or /usr/sbin)"
         }
     }
 }

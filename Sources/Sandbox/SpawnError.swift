@@ -5,7 +5,7 @@ import Glibc
 public struct SpawnError: Error, CustomStringConvertible, Sendable, Equatable {
     public enum Stage: String, Sendable {
         case clone, signals, waitForParent, unshare, mountPrivate, rootTmpfs, operation, pivotRoot, readOnlyRoot, hostname, loopback,
-             fileDescriptors, capabilities, identity, workingDirectory, noNewPrivileges, seccomp, exec, parentSetup, unknown
+             fileDescriptors, capabilities, identity, workingDirectory, noNewPrivileges, seccomp, exec, joinNamespaces, cgroup, network, template, moveMount, parentSetup, unknown
     }
 
     public var stage: Stage
@@ -45,6 +45,11 @@ public struct SpawnError: Error, CustomStringConvertible, Sendable, Equatable {
         case PAASTECH_STAGE_NO_NEW_PRIVS.rawValue: .noNewPrivileges
         case PAASTECH_STAGE_SECCOMP.rawValue: .seccomp
         case PAASTECH_STAGE_EXEC.rawValue: .exec
+        case PAASTECH_STAGE_JOIN.rawValue: .joinNamespaces
+        case PAASTECH_STAGE_CGROUP.rawValue: .cgroup
+        case PAASTECH_STAGE_NETWORK.rawValue: .network
+        case PAASTECH_STAGE_TEMPLATE.rawValue: .template
+        case PAASTECH_STAGE_MOVE_MOUNT.rawValue: .moveMount
         default: .unknown
         }
     }

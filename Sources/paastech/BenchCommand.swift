@@ -35,13 +35,13 @@ struct BenchCommand: AsyncParsableCommand {
                     var options = frozen
                     options.id = "bench-" + String(UInt32.random(in: .min ... .max), radix: 16)  // a fresh veth name each run
                     let exit = try await runner.run(options)
-                    guard exit.status == 0 else { throw ExitCode(exit.status) }
+                    guard exit.status == 0 else { throw ExitCode(exit.status ?? 1) }
                 },
                 Contender(name: "pomegranate: same, loopback-only network") {
                     var options = frozen
                     options.network = .loopback
                     let exit = try await runner.run(options)
-                    guard exit.status == 0 else { throw ExitCode(exit.status) }
+                    guard exit.status == 0 else { throw ExitCode(exit.status ?? 1) }
                 },
                 Contender(name: "unshare --pid --fork --mount --uts --ipc --net true") {
                     try await Self.external(["/usr/bin/unshare", "--pid", "--fork", "--mount", "--uts", "--ipc", "--net", "/bin/true"])

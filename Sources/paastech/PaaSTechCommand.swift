@@ -6,7 +6,8 @@ struct PaaSTechCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "paastech",
         abstract: "PaaSTech Cloud: git push to a running app on your own Debian server.",
-        subcommands: [APICommand.self, MigrateCommand.self, DevCommand.self, AdminCommand.self, SandboxCommand.self, BenchCommand.self])
+        subcommands: [APICommand.self, PomegranateCommand.self, MigrateCommand.self, DevCommand.self, AdminCommand.self, RunCommand.self, HookCommand.self,
+                      SandboxCommand.self, BenchCommand.self])
 }
 
 /// Options every subcommand that reads the configuration shares.

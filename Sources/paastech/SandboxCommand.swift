@@ -26,18 +26,17 @@ struct SandboxCommand: AsyncParsableCommand {
 
         func run() async throws {
             let command = command.first == "--" ? Array(command.dropFirst()) : command
-            guard let name = command.first else { throw ValidationError("give the command to run after --") }
+            guard !command.isEmpty else { throw ValidationError("give the command to run after --") }
             let options = SandboxOptions(
                 command: command, hostname: hostname, uid: uid, gid: uid, appDirectory: app, appWritable: writableApp,
                 extraReadOnlyPaths: readOnlyPaths, environment: try Self.parse(env),
                 limits: .init(memoryBytes: try memory.map(Self.bytes), cpuQuota: cpu, pids: pids),
                 network: net ? .bridged(egress: true) : .loopback, seccomp: !noSeccomp)
-            _ = name
             let exit = try await SandboxRunner.shared().run(options)
             if exit.oomKilled || exit.events.pidsMaxHits > 0 {
                 FileHandle.standardError.write(Data("paastech sandbox: \(exit)\n".utf8))
             }
-            throw ExitCode(exit.status)
+            throw ExitCode(exit.status ?? 1)
         }
 
         static func parse(_ pairs: [String]) throws -> [String: String] {

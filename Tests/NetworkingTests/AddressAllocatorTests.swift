@@ -119,4 +119,20 @@ struct AddressAllocatorTests {
         #expect(Set(addresses).count == 200)
         #expect(allocator.allocations.count == 200)
     }
+
+    @Test func claimKeepsAnAdoptedInstancesAddress() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let subnet = try IPv4Subnet(parsing: "10.89.0.0/24")
+        let allocator = try AddressAllocator(subnet: subnet, stateDirectory: directory.path)
+        let address = try IPv4Address(parsing: "10.89.0.9")
+        try allocator.claim(address, for: "survivor")
+        try allocator.claim(address, for: "survivor")  // idempotent
+        #expect(try allocator.allocate(for: "survivor") == address)
+        #expect(try AddressAllocator(subnet: subnet, stateDirectory: directory.path).allocations[address] == "survivor", "saved")
+        let taken = #expect(throws: AddressAllocatorError.self) { try allocator.claim(address, for: "someone-else") }
+        #expect(taken?.kind == .addressInUse)
+        let outside = #expect(throws: AddressAllocatorError.self) { try allocator.claim(subnet.gateway, for: "x") }
+        #expect(outside?.kind == .notInSubnet)
+    }
 }

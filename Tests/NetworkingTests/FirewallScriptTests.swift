@@ -61,4 +61,18 @@ struct FirewallScriptTests {
             try Command.check(["/usr/sbin/nft", "--check", "-f", path])
         }
     }
+
+    @Test func readsTheElementsOfAListedSet() {
+        let listing = """
+            table inet paastech {
+            \tset noegress {
+            \t\ttype ipv4_addr
+            \t\telements = { 10.88.0.5, 10.88.0.7,
+            \t\t\t     10.88.1.2 }
+            \t}
+            }
+            """
+        #expect(FirewallScript.setElements(in: listing).map(\.description) == ["10.88.0.5", "10.88.0.7", "10.88.1.2"])
+        #expect(FirewallScript.setElements(in: "table inet paastech {\n\tset noegress {\n\t\ttype ipv4_addr\n\t}\n}\n").isEmpty)
+    }
 }

@@ -46,7 +46,7 @@ struct IsolationTests {
         #expect(!result.output.contains("secret\n"), "\(result.output)")
         #expect(result.output.contains("No such file"), "\(result.output)")
         let entries = Set(result.output.split(separator: "\n").prefix(while: { !$0.allSatisfy(\.isNumber) }).map(String.init))
-        #expect(entries.isSubset(of: ["app", "bin", "dev", "etc", "init", "lib", "lib32", "lib64", "libx32", "proc", "sbin", "sys", "tmp", "usr"]),
+        #expect(entries.isSubset(of: ["app", "bin", "dev", "etc", "init", "lib", "lib32", "lib64", "libx32", "proc", "run", "sbin", "sys", "tmp", "usr"]),
                 "\(entries)")
     }
 

@@ -1,0 +1,56 @@
+import AsyncHTTPClient
+import Foundation
+import GRPCNIOTransportHTTP2
+import NIOCore
+import PomegranateRPC
+
+/// Decides whether new instances may take traffic.
+struct HealthChecker {
+    let timeout: Duration
+    let workerSettleTime: Duration
+
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Every address answers GET `path` with a status below 500 before the timeout.
+    func checkWeb(addresses: [String], path: String) async throws {
+        let deadline = ContinuousClock.now + timeout
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for address in addresses {
+                group.addTask {
+                    var last = "no answer"
+                    while ContinuousClock.now < deadline {
+                        do {
+                            let request = HTTPClientRequest(url: "http://\(address)\(path)")
+                            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(2))
+                            _ = try? await response.body.collect(upTo: 1 << 20)
+                            if response.status.code < 500 { return }
+                            last = "HTTP \(response.status.code)"
+                        } catch {
+                            last = "\(error)"
+                        }
+                        try await Task.sleep(for: .milliseconds(100))
+                    }
+                    throw Failure(description: "\(address): \(last) after \(timeout)")
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    /// The release's instances are all still running, without a restart, after the settle time.
+    func checkWorkers(deploymentID: String, release: String, instances: [Paastech_Pomegranate_V1_Instance],
+                      using pomegranate: Paastech_Pomegranate_V1_Pomegranate.Client<HTTP2ClientTransport.Posix>) async throws {
+        try await Task.sleep(for: workerSettleTime)
+        var request = Paastech_Pomegranate_V1_StatusRequest()
+        request.deploymentID = deploymentID
+        let current = try await pomegranate.status(request).deployments.first?.instances.filter { $0.releaseID == release } ?? []
+        for instance in instances {
+            guard let now = current.first(where: { $0.id == instance.id }), now.state == .running, now.restarts == 0 else {
+                let exit = current.first(where: { $0.id == instance.id })?.lastExit ?? "gone"
+                throw Failure(description: "\(instance.id) did not stay up: \(exit)")
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import PomegranateRPC
+
+/// Everything needed to run a release, written next to its directory as `v<N>.json` (not inside
+/// it: the app must not read it) so that a rollback or a config change runs it again without a build.
+public struct ReleaseSpecification: Codable, Sendable, Equatable {
+    public var projectID: String
+    public var projectName: String
+    public var deploymentID: String
+    public var deploymentName: String
+    /// `v<N>`.
+    public var release: String
+    public var directory: String
+    public var recipe: BuildRecipe
+    /// The deployment's configuration at release time (values may be secrets: the file is 0600).
+    public var environment: [String: String]
+    public var instances: Int
+    public var memoryMiB: Int
+    public var cpu: Double
+    public var egress: Bool
+    public var hosts: [String]
+
+    /// `<releases>/<deployment-uuid>/v<N>.json`.
+    public var path: String { directory + ".json" }
+
+    public func write() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let data = try encoder.encode(self)
+        FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600])
+    }
+
+    public static func read(path: String) throws -> ReleaseSpecification {
+        try JSONDecoder().decode(ReleaseSpecification.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    /// The run command through /bin/sh; a simple command is exec'd so the app itself gets SIGTERM.
+    var command: [String] {
+        let compound = recipe.runCommand.contains { ";&|\n".contains($0) }
+        return ["/bin/sh", "-c", compound ? recipe.runCommand : "exec " + recipe.runCommand]
+    }
+
+    func deployRequest() -> Paastech_Pomegranate_V1_DeployRequest {
+        var request = Paastech_Pomegranate_V1_DeployRequest()
+        request.projectID = projectID
+        request.projectName = projectName
+        request.deploymentID = deploymentID
+        request.deploymentName = deploymentName
+        request.releaseID = release
+        request.releaseDirectory = directory
+        request.command = command
+        request.environment = recipe.environment.merging(environment) { $1 }
+        request.instances = UInt32(instances)
+        request.port = UInt32(recipe.port)
+        request.limits.memoryBytes = UInt64(memoryMiB) << 20
+        request.limits.cpu = cpu
+        request.egress = egress
+        request.hosts = hosts
+        return request
+    }
+}

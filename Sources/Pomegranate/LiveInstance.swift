@@ -1,0 +1,17 @@
+import Sandbox
+
+/// An instance the supervisor looks after: its record (persisted while it runs), its state, and
+/// its sandbox while there is one.
+struct LiveInstance {
+    var record: InstanceRecord
+    var state: InstanceStatus.State
+    var sandbox: RunningSandbox?
+    var lastExit: String?
+    var port: Int
+
+    func status() -> InstanceStatus {
+        InstanceStatus(id: record.id, deploymentID: record.deploymentID, releaseID: record.releaseID, state: state,
+                       pid: sandbox?.pid, address: sandbox?.address.map { "\($0):\(port)" },
+                       restarts: record.restarts, startedAt: record.startedAt, lastExit: lastExit)
+    }
+}

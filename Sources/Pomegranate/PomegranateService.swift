@@ -1,0 +1,149 @@
+import Foundation
+import GRPCCore
+import PomegranateRPC
+
+/// The gRPC face of the supervisor: validates each request, calls the supervisor, and turns its
+/// errors into gRPC status codes with the message intact.
+public struct PomegranateService: Paastech_Pomegranate_V1_Pomegranate.SimpleServiceProtocol {
+    let supervisor: Supervisor
+    let settings: SupervisorSettings
+
+    public init(supervisor: Supervisor, settings: SupervisorSettings) {
+        self.supervisor = supervisor
+        self.settings = settings
+    }
+
+    public func startBuild(request: Paastech_Pomegranate_V1_BuildRequest, response: RPCWriter<Paastech_Pomegranate_V1_BuildEvent>,
+                           context: ServerContext) async throws {
+        let build = try Self.mapped {
+            BuildRequest(
+                identity: try DeploymentIdentity(projectID: request.projectID, projectName: request.projectName,
+                                                 deploymentID: request.deploymentID, deploymentName: request.deploymentName, validating: ()),
+                buildID: try RequestValidation.name("build_id", request.buildID),
+                sourceDirectory: try RequestValidation.directory("source_directory", request.sourceDirectory),
+                cacheDirectory: request.cacheDirectory.isEmpty ? nil : try RequestValidation.directory("cache_directory", request.cacheDirectory),
+                command: try RequestValidation.command("command", request.command),
+                environment: try RequestValidation.environment("environment", request.environment),
+                memoryBytes: request.limits.memoryBytes == 0 ? nil : request.limits.memoryBytes,
+                cpu: request.limits.cpu <= 0 ? nil : request.limits.cpu,
+                timeoutSeconds: request.timeoutSeconds == 0 ? nil : Int(request.timeoutSeconds))
+        }
+        for await event in supervisor.build(build) {
+            var message = Paastech_Pomegranate_V1_BuildEvent()
+            switch event {
+            case .output(let line):
+                message.output = Data((line + "\n").utf8)
+            case .finished(let result):
+                var rpcResult = Paastech_Pomegranate_V1_BuildResult()
+                rpcResult.exitStatus = result.exitStatus ?? -1
+                rpcResult.oomKilled = result.oomKilled
+                rpcResult.timedOut = result.timedOut
+                rpcResult.message = result.message
+                message.result = rpcResult
+            }
+            try await response.write(message)
+        }
+    }
+
+    public func deploy(request: Paastech_Pomegranate_V1_DeployRequest, context: ServerContext) async throws
+        -> Paastech_Pomegranate_V1_DeployResponse {
+        let identity = try Self.mapped {
+            try DeploymentIdentity(projectID: request.projectID, projectName: request.projectName,
+                                   deploymentID: request.deploymentID, deploymentName: request.deploymentName, validating: ())
+        }
+        let spec = try Self.mapped { try ReleaseSpec(request, defaultStopTimeout: settings.stopTimeoutSeconds) }
+        let instances = try await Self.mapped { try await supervisor.deploy(identity, spec) }
+        var response = Paastech_Pomegranate_V1_DeployResponse()
+        response.instances = instances.map(Paastech_Pomegranate_V1_Instance.init)
+        return response
+    }
+
+    public func promote(request: Paastech_Pomegranate_V1_PromoteRequest, context: ServerContext) async throws
+        -> Paastech_Pomegranate_V1_PromoteResponse {
+        let (deploymentID, releaseID) = try Self.mapped {
+            (try RequestValidation.uuid("deployment_id", request.deploymentID), try RequestValidation.name("release_id", request.releaseID))
+        }
+        let retired = try await Self.mapped { try await supervisor.promote(deploymentID: deploymentID, releaseID: releaseID) }
+        var response = Paastech_Pomegranate_V1_PromoteResponse()
+        response.retired = retired.map(Paastech_Pomegranate_V1_Instance.init)
+        return response
+    }
+
+    public func stop(request: Paastech_Pomegranate_V1_StopRequest, context: ServerContext) async throws
+        -> Paastech_Pomegranate_V1_StopResponse {
+        let (deploymentID, releaseID) = try Self.mapped {
+            (try RequestValidation.uuid("deployment_id", request.deploymentID),
+             request.releaseID.isEmpty ? nil : try RequestValidation.name("release_id", request.releaseID))
+        }
+        var response = Paastech_Pomegranate_V1_StopResponse()
+        response.stopped = await supervisor.stop(deploymentID: deploymentID, releaseID: releaseID).map(Paastech_Pomegranate_V1_Instance.init)
+        return response
+    }
+
+    public func scale(request: Paastech_Pomegranate_V1_ScaleRequest, context: ServerContext) async throws
+        -> Paastech_Pomegranate_V1_ScaleResponse {
+        let (deploymentID, count) = try Self.mapped {
+            (try RequestValidation.uuid("deployment_id", request.deploymentID), try RequestValidation.range("instances", request.instances, 0...64))
+        }
+        let instances = try await Self.mapped { try await supervisor.scale(deploymentID: deploymentID, instances: count) }
+        var response = Paastech_Pomegranate_V1_ScaleResponse()
+        response.instances = instances.map(Paastech_Pomegranate_V1_Instance.init)
+        return response
+    }
+
+    public func status(request: Paastech_Pomegranate_V1_StatusRequest, context: ServerContext) async throws
+        -> Paastech_Pomegranate_V1_StatusResponse {
+        let deploymentID = try Self.mapped {
+            request.deploymentID.isEmpty ? nil : try RequestValidation.uuid("deployment_id", request.deploymentID)
+        }
+        var response = Paastech_Pomegranate_V1_StatusResponse()
+        response.deployments = await supervisor.status(deploymentID: deploymentID).map(Paastech_Pomegranate_V1_DeploymentStatus.init)
+        return response
+    }
+
+    public func logs(request: Paastech_Pomegranate_V1_LogsRequest, response: RPCWriter<Paastech_Pomegranate_V1_LogLine>,
+                     context: ServerContext) async throws {
+        let deploymentID = try Self.mapped { try RequestValidation.uuid("deployment_id", request.deploymentID) }
+        let lines = supervisor.logs.lines(deploymentID: deploymentID, instance: request.instanceID.isEmpty ? nil : request.instanceID,
+                                          tail: Int(request.tail), follow: request.follow)
+        for await line in lines {
+            try await response.write(Paastech_Pomegranate_V1_LogLine(line))
+        }
+    }
+
+    public func watchRoutes(request: Paastech_Pomegranate_V1_WatchRoutesRequest, response: RPCWriter<Paastech_Pomegranate_V1_RouteTable>,
+                            context: ServerContext) async throws {
+        for await table in await supervisor.watchRoutes() {
+            try await response.write(Paastech_Pomegranate_V1_RouteTable(table))
+        }
+    }
+
+    /// Runs `body`, turning a ``PomegranateError`` into the matching gRPC status.
+    static func mapped<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as PomegranateError {
+            throw RPCError(code: error.statusCode, message: error.description)
+        }
+    }
+
+    static func mapped<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as PomegranateError {
+            throw RPCError(code: error.statusCode, message: error.description)
+        }
+    }
+}
+
+extension PomegranateError {
+    var statusCode: RPCError.Code {
+        switch self {
+        case .invalidArgument: .invalidArgument
+        case .unknownDeployment, .unknownRelease, .unknownInstance: .notFound
+        case .noRunningInstance: .failedPrecondition
+        case .uidRangeExhausted: .resourceExhausted
+        case .stateFile, .logFile, .sandboxFailed: .internalError
+        }
+    }
+}

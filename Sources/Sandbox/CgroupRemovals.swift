@@ -1,0 +1,50 @@
+import Cgroups
+import Logging
+import Synchronization
+
+/// Removes the cgroups of ended sandboxes off their exit path (kill check and an rmdir per controller,
+/// about 0.15 ms), and lets a sandbox that reuses the same name wait for its predecessor's removal.
+final class CgroupRemovals: Sendable {
+    private let manager: any CgroupManager
+    private let logger: Logger
+    private let state = Mutex<State>(State())
+
+    private struct State {
+        var pending: [CgroupName: (number: UInt64, removal: Task<Void, Never>)] = [:]
+        var started: UInt64 = 0
+    }
+
+    init(manager: any CgroupManager, logger: Logger) {
+        self.manager = manager
+        self.logger = logger
+    }
+
+    /// Starts removing `cgroup` (killing anything left in it) and returns at once.
+    func remove(_ cgroup: Cgroup) {
+        state.withLock { state in
+            state.started += 1
+            let number = state.started
+            let previous = state.pending[cgroup.name]?.removal
+            let removal = Task { [self] in
+                await previous?.value
+                do {
+                    try await manager.remove(cgroup)
+                } catch {
+                    logger.warning("could not remove a sandbox cgroup", metadata: ["cgroup": "\(cgroup.name)", "error": "\(error)"])
+                }
+                // Forget it, unless a newer removal of the same name took its place.
+                self.state.withLock { state in
+                    if state.pending[cgroup.name]?.number == number { state.pending[cgroup.name] = nil }
+                }
+            }
+            state.pending[cgroup.name] = (number, removal)
+        }
+    }
+
+    /// Returns once no removal of `name` is under way.
+    func waitUntilRemoved(_ name: CgroupName) async {
+        while let removal = state.withLock({ $0.pending[name]?.removal }) {
+            await removal.value
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import Glibc
+
+extension RootFilesystem {
+    /// What the static part of a root depends on besides the runner's fixed settings (init, resolv.conf,
+    /// cgroup layout): sandboxes with equal keys share one template.
+    public struct TemplateKey: Hashable, Sendable {
+        public var extraReadOnlyPaths: [String]
+        public var hasDataDirectory: Bool
+    }
+
+    public var templateKey: TemplateKey {
+        TemplateKey(extraReadOnlyPaths: options.extraReadOnlyPaths, hasDataDirectory: options.dataDirectory != nil)
+    }
+
+    /// The part of the root that is the same for every sandbox with this ``templateKey``, built once into a
+    /// template mount namespace (read-only root): `/usr` and the extra read-only paths, `/etc` with the
+    /// shared files, the host's bound files and empty files where each sandbox binds its own identity
+    /// files, the mount points, `/dev` with its device nodes, and `/init`.
+    public func templateOperations() -> [MountOperation] {
+        var operations = usr()
+        operations += [.makeDirectory("/etc")]
+            + sharedEtcFiles.map { .writeFile("/etc/\($0.name)", contents: $0.contents) }
+            + identityFiles.map { .touch("/etc/\($0.name)") }
+            + hostEtcBinds()
+        operations += [.makeDirectory("/app")] + (options.dataDirectory == nil ? [] : [.makeDirectory("/data")])
+        operations += [.makeDirectory("/tmp", mode: 0o1777), .makeDirectory("/run"), .makeDirectory("/proc")]
+        if options.cgroupView != .none {
+            operations += [.makeDirectory("/sys"), .makeDirectory("/sys/fs"), .makeDirectory("/sys/fs/cgroup")]
+        }
+        // /dev is shared by the sandboxes of a template: nothing in it is writable but the devices, and
+        // noatime keeps reading it from being a signal between them.
+        operations += dev().map { operation in
+            guard case .mount("tmpfs", "/dev", let type, let flags, let data) = operation else { return operation }
+            return .mount(source: "tmpfs", target: "/dev", type: type, flags: flags | UInt(MS_NOATIME), data: data)
+        }.filter { !Self.isPerSandboxDevMount($0) }
+        operations += initBinary()
+        return Self.directoriesOnce(operations)
+    }
+
+    /// What each sandbox adds inside its copy of the template (paths inside the root): a small `/run` with
+    /// its identity files bound over `/etc`'s, a private `/tmp` and `/dev/shm`, its own `/dev/pts`, `/proc`
+    /// and cgroup view. The host directories (`/app`, `/data`) come from ``hostMounts``.
+    public func sandboxOperations() -> [MountOperation] {
+        var operations: [MountOperation] = [
+            .tmpfs(at: "/run", options: "mode=0755,size=1m", flags: UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC)),
+            .makeDirectory("/run/etc"),
+        ]
+        for file in identityFiles {
+            operations.append(.writeFile("/run/etc/\(file.name)", contents: file.contents))
+            operations += MountOperation.bind("/run/etc/\(file.name)", at: "/etc/\(file.name)", readOnly: true, recursive: false)
+        }
+        let made = Set(templateOperations().compactMap { operation -> String? in
+            if case .makeDirectory(let path, _) = operation { return path }
+            return nil
+        })
+        operations += (tmp() + dev().filter(Self.isPerSandboxDevMount) + proc() + sys()).filter { operation in
+            if case .makeDirectory(let path, _) = operation { return !made.contains(path) }
+            return true
+        }
+        return operations
+    }
+
+    /// Host directories each sandbox binds (from outside its copy of the template): `/app` read-only unless
+    /// writable, `/data` writable.
+    public func hostMounts() -> [(source: String, target: String, readOnly: Bool)] {
+        var mounts: [(source: String, target: String, readOnly: Bool)] = []
+        if let directory = options.appDirectory { mounts.append((directory, "/app", !options.appWritable)) }
+        if let data = options.dataDirectory { mounts.append((data, "/data", false)) }
+        return mounts
+    }
+
+    /// /dev/shm and /dev/pts: per sandbox, on mount points the template has.
+    static func isPerSandboxDevMount(_ operation: MountOperation) -> Bool {
+        if case .mount(_, let target, _, _, _) = operation { return target == "/dev/shm" || target == "/dev/pts" }
+        return false
+    }
+
+    /// Each directory once: parents of several paths are planned more than once.
+    static func directoriesOnce(_ operations: [MountOperation]) -> [MountOperation] {
+        var made: Set<String> = []
+        return operations.filter { operation in
+            guard case .makeDirectory(let path, _) = operation else { return true }
+            return made.insert(path).inserted
+        }
+    }
+}

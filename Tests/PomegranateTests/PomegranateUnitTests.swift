@@ -1,0 +1,82 @@
+import Foundation
+import Logging
+import Testing
+@testable import Pomegranate
+
+@Suite("Pomegranate: uids, logs, validation")
+struct PomegranateUnitTests {
+    static func temporaryDirectory() -> String {
+        let path = "/tmp/paastech-pomunit-\(UUID().uuidString.prefix(8))"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    @Test func uidsAreAllocatedOnceRecordedAndNeverShared() throws {
+        let path = Self.temporaryDirectory() + "/uids.json"
+        let allocator = try UIDAllocator(range: 300_000...300_002, path: path)
+        let first = try allocator.uid(forProject: "a")
+        let second = try allocator.uid(forProject: "b")
+        #expect(first == 300_000 && second == 300_001)
+        #expect(try allocator.uid(forProject: "a") == first)
+        // A new allocator (a restarted pomegranate) reads the record.
+        let reloaded = try UIDAllocator(range: 300_000...300_002, path: path)
+        #expect(try reloaded.uid(forProject: "b") == second)
+        #expect(try reloaded.uid(forProject: "c") == 300_002)
+        #expect(throws: PomegranateError.uidRangeExhausted(range: 300_000...300_002)) { try reloaded.uid(forProject: "d") }
+    }
+
+    @Test func theLogIsBoundedAndKeepsTheNewestLines() throws {
+        let directory = Self.temporaryDirectory()
+        let log = try DeploymentLog(directory: directory, maxBytes: 4096)
+        for index in 0..<500 {
+            try log.append(LogLine(timestamp: Int64(index), instance: "web-1", stream: .stdout, text: "line \(index)\twith a tab"))
+        }
+        let lines = log.lines()
+        let size = [log.currentPath, log.previousPath].compactMap { try? FileManager.default.attributesOfItem(atPath: $0)[.size] as? Int }
+        #expect(size.reduce(0, +) <= 4096)
+        #expect(lines.last?.text == "line 499\twith a tab")
+        #expect(lines.count > 40)
+        #expect(lines.map(\.timestamp) == lines.map(\.timestamp).sorted())
+    }
+
+    @Test func followersGetHistoryThenNewLinesOfTheirInstance() async throws {
+        let book = LogBook(directory: Self.temporaryDirectory(), maxBytes: 1 << 20, forwardsToJournal: false, logger: Logger(label: "test"))
+        let identity = DeploymentIdentity(projectID: "p", projectName: "shop", deploymentID: "d1", deploymentName: "web")
+        book.append("before", stream: .stdout, instance: "web-a", deployment: identity)
+        book.append("other instance", stream: .stdout, instance: "web-b", deployment: identity)
+        let stream = book.lines(deploymentID: "d1", instance: "web-a", follow: true)
+        book.append("after", stream: .stderr, instance: "web-a", deployment: identity)
+        var received: [String] = []
+        for await line in stream {
+            received.append(line.text)
+            if received.count == 2 { break }
+        }
+        #expect(received == ["before", "after"])
+        let tail = book.lines(deploymentID: "d1", tail: 1, follow: false)
+        var tailLines: [String] = []
+        for await line in tail { tailLines.append(line.text) }
+        #expect(tailLines == ["after"])
+    }
+
+    @Test func badRequestFieldsAreRefusedWithTheirName() {
+        #expect(throws: PomegranateError.self) { try RequestValidation.uuid("deployment_id", "../etc") }
+        #expect(throws: PomegranateError.self) { try RequestValidation.name("release_id", "Release_1") }
+        #expect(throws: PomegranateError.self) { try RequestValidation.directory("release_directory", "/tmp/../etc") }
+        #expect(throws: PomegranateError.self) { try RequestValidation.directory("release_directory", "relative/path") }
+        #expect(throws: PomegranateError.self) { try RequestValidation.environment("environment", ["1BAD": "x"]) }
+        #expect(throws: PomegranateError.self) { try RequestValidation.hosts("hosts", ["Bad Host"]) }
+        #expect(throws: PomegranateError.self) { try RequestValidation.command("command", []) }
+        do {
+            _ = try RequestValidation.name("release_id", "UPPER")
+        } catch {
+            #expect(error.description.hasPrefix("release_id:"))
+        }
+        #expect((try? RequestValidation.hosts("hosts", ["web.shop.apps.localhost"])) != nil)
+    }
+
+    @Test func backoffDoublesUpToTheMaximum() {
+        var settings = SupervisorSettings()
+        settings.restartBackoffMaxSeconds = 10
+        #expect((1...6).map { settings.backoff(restart: $0) } == [1, 2, 4, 8, 10, 10])
+    }
+}

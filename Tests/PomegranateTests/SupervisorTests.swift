@@ -1,0 +1,144 @@
+import Foundation
+import Glibc
+import Pomegranate
+import Testing
+
+@Suite("Supervisor: real sandboxes", .serialized)
+struct SupervisorTests {
+    @Test func deployPromoteAndRedeployWithoutDowntime() async throws {
+        let supervisor = try SupervisorHarness.supervisor()
+        let identity = SupervisorHarness.identity()
+        let host = "web.shop.apps.test"
+        let first = try await supervisor.deploy(identity, SupervisorHarness.webSpec(
+            release: "r1", directory: try SupervisorHarness.releaseDirectory(serving: "release one"), instances: 2, hosts: [host]))
+        #expect(first.count == 2 && first.allSatisfy { $0.state == .running && $0.pid != nil })
+        for instance in first {
+            let body = await SupervisorHarness.waitForHTTP(try #require(instance.address))
+            let log = await Self.logText(supervisor, identity)
+            #expect(body == "release one", "\(instance): \(log)")
+        }
+        // Not routed before promote.
+        var routes = await supervisor.watchRoutes().makeAsyncIterator()
+        #expect(await routes.next()?.routes.isEmpty == true)
+        _ = try await supervisor.promote(deploymentID: identity.deploymentID, releaseID: "r1")
+        let table = await routes.next()
+        #expect(table?.routes.map(\.host) == [host])
+        #expect(Set(table?.routes.first?.backends ?? []) == Set(first.compactMap(\.address)))
+
+        // Redeploy: the new release runs next to the old one, then takes the route; the old one retires.
+        let second = try await supervisor.deploy(identity, SupervisorHarness.webSpec(
+            release: "r2", directory: try SupervisorHarness.releaseDirectory(serving: "release two"), instances: 1, hosts: [host]))
+        let newAddress = try #require(second.first?.address)
+        #expect(await SupervisorHarness.waitForHTTP(newAddress) == "release two")
+        #expect(first.allSatisfy { HTTPProbe.get(address: $0.address ?? "") == "release one" })
+        let retired = try await supervisor.promote(deploymentID: identity.deploymentID, releaseID: "r2")
+        #expect(Set(retired.map(\.id)) == Set(first.map(\.id)))
+        let status = try #require(await supervisor.status(deploymentID: identity.deploymentID).first)
+        #expect(status.servingReleaseID == "r2" && status.instances.map(\.id) == second.map(\.id))
+        #expect(first.allSatisfy { $0.pid.map { kill($0, 0) != 0 } ?? false })
+
+        _ = await supervisor.stop(deploymentID: identity.deploymentID)
+        #expect(await supervisor.status(deploymentID: identity.deploymentID).isEmpty)
+        #expect(HTTPProbe.get(address: newAddress, timeoutMilliseconds: 300) == nil)
+    }
+
+    @Test func aCrashLoopIsRestartedWithBackoffAndItsLogsStay() async throws {
+        let supervisor = try SupervisorHarness.supervisor { $0.restartBackoffMaxSeconds = 2 }
+        let identity = SupervisorHarness.identity(deployment: "worker")
+        let spec = ReleaseSpec(releaseID: "r1", releaseDirectory: try SupervisorHarness.releaseDirectory(serving: ""),
+                               command: ["/bin/sh", "-c", "echo started $PAASTECH_INSTANCE; echo boom >&2; exit 3"],
+                               port: 8000, stopTimeoutSeconds: 2, instances: 1)
+        let started = ContinuousClock.now
+        let instance = try #require(try await supervisor.deploy(identity, spec).first)
+        let restartedTwice = await SupervisorHarness.eventually(8) {
+            (await supervisor.status(deploymentID: identity.deploymentID).first?.instances.first?.restarts ?? 0) >= 3
+        }
+        #expect(restartedTwice)
+        // The third restart is scheduled after waiting 1 s, then 2 s.
+        #expect(ContinuousClock.now - started >= .seconds(3))
+        let current = try #require(await supervisor.status(deploymentID: identity.deploymentID).first?.instances.first)
+        #expect(current.id == instance.id)
+        #expect(current.lastExit?.contains("status 3") == true)
+
+        var lines: [LogLine] = []
+        for await line in supervisor.logs.lines(deploymentID: identity.deploymentID, follow: false) { lines.append(line) }
+        #expect(lines.filter { $0.stream == .stdout && $0.text == "started \(instance.id)" }.count >= 3)
+        #expect(lines.contains { $0.stream == .stderr && $0.text == "boom" })
+        #expect(lines.contains { $0.stream == .system && $0.text.contains("restarting in 2 s") })
+        _ = await supervisor.stop(deploymentID: identity.deploymentID)
+    }
+
+    @Test func stopSendsSIGTERMToTheAppAndWaits() async throws {
+        let supervisor = try SupervisorHarness.supervisor()
+        let identity = SupervisorHarness.identity()
+        let spec = ReleaseSpec(releaseID: "r1", releaseDirectory: try SupervisorHarness.releaseDirectory(serving: ""),
+                               command: ["/bin/sh", "-c", "trap 'echo got TERM; exit 0' TERM; echo ready; while :; do sleep 0.1; done"],
+                               port: 8000, stopTimeoutSeconds: 5, instances: 1)
+        _ = try await supervisor.deploy(identity, spec)
+        #expect(await SupervisorHarness.eventually { await Self.logText(supervisor, identity).contains("ready") })
+        let stopped = await supervisor.stop(deploymentID: identity.deploymentID)
+        #expect(stopped.count == 1)
+        #expect(await SupervisorHarness.eventually(3) { await Self.logText(supervisor, identity).contains("got TERM") })
+    }
+
+    @Test func aSessionRunsInsideTheInstance() async throws {
+        let supervisor = try SupervisorHarness.supervisor()
+        let identity = SupervisorHarness.identity()
+        let spec = ReleaseSpec(releaseID: "r1", releaseDirectory: try SupervisorHarness.releaseDirectory(serving: ""),
+                               command: ["/bin/sleep", "1000"], port: 8000, memoryBytes: 96 << 20, stopTimeoutSeconds: 2, instances: 1)
+        let instance = try #require(try await supervisor.deploy(identity, spec).first)
+        let session = try await supervisor.session(
+            deploymentID: identity.deploymentID, instanceID: nil,
+            command: ["/bin/sh", "-c", "read line; echo \"input=$line\"; ps -e -o comm=; id -u; hostname; grep Seccomp: /proc/self/status; cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null; exit 7"],
+            environment: [:])
+        try await session.write(Array("hello\n".utf8))
+        await session.closeInput()
+        var output = ""
+        var status: Int32?
+        for await chunk in session.output {
+            switch chunk {
+            case .stdout(let bytes): output += String(decoding: bytes, as: UTF8.self)
+            case .stderr(let bytes): output += String(decoding: bytes, as: UTF8.self)
+            case .exit(let code): status = code
+            }
+        }
+        #expect(status == 7)
+        #expect(output.contains("input=hello"))
+        #expect(output.contains("sleep"), "the session sees the instance's processes: \(output)")
+        #expect(output.contains("\(instance.id)\n"), "the session has the instance's hostname: \(output)")
+        #expect(output.contains("Seccomp:\t2"))
+        #expect(output.contains(String(96 << 20)), "the session is under the instance's memory limit: \(output)")
+        #expect(output.split(separator: "\n").contains { Int($0).map { (62_000...62_999).contains($0) } ?? false })
+        _ = await supervisor.stop(deploymentID: identity.deploymentID)
+    }
+
+    @Test func aBuildStreamsItsOutputAndWritesItsSource() async throws {
+        let supervisor = try SupervisorHarness.supervisor()
+        let identity = SupervisorHarness.identity()
+        let source = try SupervisorHarness.releaseDirectory(serving: "source")
+        let request = BuildRequest(identity: identity, buildID: "b1", sourceDirectory: source,
+                                   command: ["/bin/sh", "-c", "echo compiling; cat index.html; echo; echo built > /app/output.txt; echo done >&2"])
+        var lines: [String] = []
+        var result: BuildResult?
+        for await event in supervisor.build(request) {
+            switch event {
+            case .output(let line): lines.append(line)
+            case .finished(let finished): result = finished
+            }
+        }
+        #expect(result?.succeeded == true, "\(String(describing: result)) \(lines)")
+        #expect(lines == ["compiling", "source", "done"])
+        #expect((try? String(contentsOfFile: source + "/output.txt", encoding: .utf8)) == "built\n")
+
+        let failing = BuildRequest(identity: identity, buildID: "b2", sourceDirectory: source, command: ["/bin/sh", "-c", "exit 4"])
+        var failure: BuildResult?
+        for await event in supervisor.build(failing) { if case .finished(let finished) = event { failure = finished } }
+        #expect(failure?.exitStatus == 4 && failure?.succeeded == false)
+    }
+
+    static func logText(_ supervisor: Supervisor, _ identity: DeploymentIdentity) async -> String {
+        var text = ""
+        for await line in supervisor.logs.lines(deploymentID: identity.deploymentID, follow: false) { text += line.text + "\n" }
+        return text
+    }
+}
