@@ -3,6 +3,7 @@
 // bubblewrap: die-with-parent → identity / capabilities → no_new_privs → fds → seccomp LAST → execve.
 #define _GNU_SOURCE
 #include "spawn.h"
+#include "root.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,53 +27,12 @@
 #include <unistd.h>
 
 struct report { int stage; int detail; int error; };
-#include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
-static struct timespec pt_marks[32]; static const char *pt_names[32]; static int pt_count;
-static long pt_op_ns[256];
-static void pt_mark(const char *name) { clock_gettime(CLOCK_MONOTONIC, &pt_marks[pt_count]); pt_names[pt_count++] = name; }
 
 
 static void fail(int fd, int stage, int detail) {
     struct report report = { stage, detail, errno };
     (void)!write(fd, &report, sizeof report);
     _exit(127);
-}
-
-static int run_operation(const struct paastech_operation *operation) {
-    switch (operation->kind) {
-    case PAASTECH_MKDIR:
-        return (mkdir(operation->target, operation->mode) == 0 || errno == EEXIST) ? 0 : -1;
-    case PAASTECH_TOUCH: {
-        int fd = open(operation->target, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-        if (fd < 0) return -1;
-        close(fd);
-        return 0;
-    }
-    case PAASTECH_MOUNT:
-        return mount(operation->source, operation->target, operation->fstype, operation->flags, operation->data);
-    case PAASTECH_SYMLINK:
-        return symlink(operation->source, operation->target);
-    case PAASTECH_WRITE: {
-        int fd = open(operation->target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, operation->mode);
-        if (fd < 0) return -1;
-        size_t written = 0;
-        while (written < operation->length) {
-            ssize_t n = write(fd, operation->data + written, operation->length - written);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) { close(fd); return -1; }
-            written += (size_t)n;
-        }
-        close(fd);
-        return 0;
-    }
-    case PAASTECH_MKNOD:
-        return mknod(operation->target, S_IFCHR | operation->mode, (dev_t)operation->flags);
-    default:
-        errno = EINVAL;
-        return -1;
-    }
 }
 
 /// Moves the planned fds to 0, 1, 2, 3, ... without one dup2 clobbering another source.
@@ -106,8 +66,8 @@ static int bring_up_loopback(void) {
     return result;
 }
 
-static int drop_capabilities(void) {
-    for (int cap = 0; cap <= 63; cap++) {
+static int drop_capabilities(int last_capability) {
+    for (int cap = 0; cap <= last_capability; cap++) {
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) return -1;
     }
     return prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
@@ -120,87 +80,13 @@ static int clear_capability_sets(void) {
     return (int)syscall(SYS_capset, &header, data);
 }
 
-/// Where building a root stopped: a stage and, for operations, the index.
-struct failure { int stage; int detail; };
-
-#define FAIL(failure_, stage_, detail_) do { (failure_)->stage = (stage_); (failure_)->detail = (detail_); return -1; } while (0)
-
-/// Runs the plan's operations with umask 0 (modes exactly as planned: device nodes 0666).
-static int run_operations(const struct paastech_spawn_plan *plan, struct failure *failure) {
-    mode_t umask_before = umask(0);
-    for (size_t i = 0; i < plan->operation_count; i++) {
-        struct timespec a, b; clock_gettime(CLOCK_MONOTONIC, &a);
-        if (run_operation(&plan->operations[i]) < 0) {
-            int error = errno;
-            umask(umask_before);
-            errno = error;
-            FAIL(failure, PAASTECH_STAGE_OPERATION, (int)i);
-        }
-        clock_gettime(CLOCK_MONOTONIC, &b);
-        pt_op_ns[i] = (b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec);
-    }
-    umask(umask_before);
-    return 0;
-}
-
-/// A fresh root: a private mount tree, a tmpfs at plan->root built from the operations, pivot_root
-/// into it, the old root detached, the new one read-only.
-static int build_new_root(const struct paastech_spawn_plan *plan, struct failure *failure) {
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) FAIL(failure, PAASTECH_STAGE_MOUNT_PRIVATE, 0);
-    if (mount("tmpfs", plan->root, "tmpfs", MS_NOSUID | MS_NODEV, plan->root_options) < 0)
-        FAIL(failure, PAASTECH_STAGE_ROOT_TMPFS, 0);
-    if (run_operations(plan, failure) < 0) return -1;
-    pt_mark("ops");
-    // pivot_root(".", ".") stacks the old root on the new one; detaching it leaves only the new root.
-    if (chdir(plan->root) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
-        FAIL(failure, PAASTECH_STAGE_PIVOT_ROOT, 0);
-    pt_mark("pivot");
-    if (plan->readonly_root && mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, NULL) < 0)
-        FAIL(failure, PAASTECH_STAGE_READONLY_ROOT, 0);
-    return 0;
-}
-
 /// A new sandbox's own namespaces: its root filesystem, host name and loopback.
 static int build_root(const struct paastech_spawn_plan *plan, struct failure *failure) {
     if (plan->unshare_after_release && unshare(plan->unshare_after_release) < 0) FAIL(failure, PAASTECH_STAGE_UNSHARE, 0);
-    pt_mark("unshare");
-    if (plan->template_fd >= 0) {
-        // A copy of the template: its (private, read-only) root with everything static already mounted;
-        // entering it also makes its root our root and cwd. Only the sandbox's own mounts are left to do.
-        if (setns(plan->template_fd, CLONE_NEWNS) < 0) FAIL(failure, PAASTECH_STAGE_TEMPLATE, 0);
-        pt_mark("setns");
-        if (unshare(CLONE_NEWNS) < 0) FAIL(failure, PAASTECH_STAGE_TEMPLATE, 0);
-        pt_mark("copy");
-        if (run_operations(plan, failure) < 0) return -1;
-        for (size_t i = 0; i < plan->moved_mount_count; i++) {
-            if (syscall(429 /* move_mount */, plan->moved_mount_fds[i], "", AT_FDCWD, plan->moved_mount_targets[i],
-                        0x4 /* MOVE_MOUNT_F_EMPTY_PATH */) < 0)
-                FAIL(failure, PAASTECH_STAGE_MOVE_MOUNT, (int)i);
-        }
-        pt_mark("ops");
-    } else if (build_new_root(plan, failure) < 0) {
-        return -1;
-    }
+    if (plan->template_fd >= 0 ? join_template(plan, failure) : build_new_root(plan, failure)) return -1;
     if (plan->hostname && sethostname(plan->hostname, strlen(plan->hostname)) < 0) FAIL(failure, PAASTECH_STAGE_HOSTNAME, 0);
     if (plan->loopback_up && bring_up_loopback() < 0) FAIL(failure, PAASTECH_STAGE_LOOPBACK, 0);
     return 0;
-}
-
-int paastech_build_template(const struct paastech_spawn_plan *plan, int *stage, int *detail) {
-    struct failure failure = { 0, 0 };
-    // Only this thread: its own fs_struct (root, cwd, umask) and mount namespace.
-    if (unshare(CLONE_FS | CLONE_NEWNS) < 0) { *stage = PAASTECH_STAGE_UNSHARE; *detail = 0; return -errno; }
-    // Opened now: after pivot_root there is no /proc. It is the same namespace throughout.
-    int fd = open("/proc/thread-self/ns/mnt", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) { *stage = PAASTECH_STAGE_TEMPLATE; *detail = 0; return -errno; }
-    if (build_new_root(plan, &failure) < 0) {
-        int error = errno;
-        close(fd);
-        *stage = failure.stage;
-        *detail = failure.detail;
-        return -error;
-    }
-    return fd;
 }
 
 /// cgroup v1: the child moves itself into its leaves ("0" is the writer), so the parent need not.
@@ -234,9 +120,7 @@ static _Noreturn void child_main(const struct paastech_spawn_plan *plan, int rel
         if (n != 1) { errno = n == 0 ? ECANCELED : errno; fail(report_fd, PAASTECH_STAGE_WAIT_FOR_PARENT, 0); }
         close(release_fd);
     }
-    pt_mark("child-start");
     attach_to_cgroups(plan, report_fd);
-    pt_mark("attach");
     if (plan->network_fd >= 0 && setns(plan->network_fd, CLONE_NEWNET) < 0) fail(report_fd, PAASTECH_STAGE_NETWORK, 0);
     if (plan->join_pidfd >= 0) {
         // A session: born in the target's pid namespace (see paastech_spawn), it enters the rest of the
@@ -248,14 +132,13 @@ static _Noreturn void child_main(const struct paastech_spawn_plan *plan, int rel
         struct failure failure;
         if (build_root(plan, &failure) < 0) fail(report_fd, failure.stage, failure.detail);
     }
-    pt_mark("root");
 
     if (place_fds(plan->fds, plan->fd_count) < 0) fail(report_fd, PAASTECH_STAGE_FDS, 0);
 
     // Identity: empty bounding set while still privileged, then the project's uid/gid, then no caps at all.
     // Raw syscalls: glibc's wrappers would try to synchronise the parent's other threads, which the
     // clone does not have, and wait for them forever.
-    if (drop_capabilities() < 0) fail(report_fd, PAASTECH_STAGE_CAPABILITIES, 0);
+    if (drop_capabilities(plan->last_capability > 0 ? plan->last_capability : 63) < 0) fail(report_fd, PAASTECH_STAGE_CAPABILITIES, 0);
     if (syscall(SYS_setgroups, 1, &plan->gid) < 0 || syscall(SYS_setresgid, plan->gid, plan->gid, plan->gid) < 0
         || syscall(SYS_setresuid, plan->uid, plan->uid, plan->uid) < 0)
         fail(report_fd, PAASTECH_STAGE_IDENTITY, 0);
@@ -264,12 +147,10 @@ static _Noreturn void child_main(const struct paastech_spawn_plan *plan, int rel
 
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) fail(report_fd, PAASTECH_STAGE_NO_NEW_PRIVS, 0);
     // Seccomp last, so the filter need not allow anything the setup above does.
-    pt_mark("identity");
     if (plan->filter) {
         struct sock_fprog program = { plan->filter_length, (struct sock_filter *)plan->filter };
         if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &program) < 0) fail(report_fd, PAASTECH_STAGE_SECCOMP, 0);
     }
-    pt_mark("seccomp");
     execve(plan->path, plan->argv, plan->envp);
     fail(report_fd, PAASTECH_STAGE_EXEC, 0);
     _exit(127);  // not reached: fail() exits
@@ -366,7 +247,6 @@ int paastech_spawn(const struct paastech_spawn_plan *plan, struct paastech_child
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &previous);
     long pid;
-    pt_count = 0; pt_mark("before-clone");
 #ifdef PAASTECH_HAVE_CLONE3_VM
     if (stack != MAP_FAILED) {
         args.flags |= CLONE_VM | CLONE_VFORK;
@@ -386,8 +266,6 @@ int paastech_spawn(const struct paastech_spawn_plan *plan, struct paastech_child
         }
     }
     int error = errno;
-    pt_mark("after-clone");
-    if (getenv("PT_TIMING")) { for (int i = 1; i < pt_count; i++) fprintf(stderr, "%s=%.0fus ", pt_names[i], (pt_marks[i].tv_sec - pt_marks[0].tv_sec) * 1e6 + (pt_marks[i].tv_nsec - pt_marks[0].tv_nsec) / 1e3); fprintf(stderr, "\n"); if (getenv("PT_OPS")) { for (size_t i = 0; i < plan->operation_count; i++) { const struct paastech_operation *o = &plan->operations[i]; fprintf(stderr, "op %zu kind %d %ldus %s %s %lx\n", i, o->kind, pt_op_ns[i]/1000, o->target, o->fstype ? o->fstype : "", o->flags); } } }
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
     if (stack != MAP_FAILED) munmap(stack, vm_child_stack_size);
     if (own_pid_namespace >= 0) {

@@ -73,14 +73,14 @@ enum FileTree {
     /// `lstat` of `name` in `parent`.
     static func status(_ name: Name, in parent: Int32, path: String) throws(SystemCallError) -> stat {
         var status = stat()
-        try SystemCall.retryingInterrupts("lstat(\(path))") { fstatat(parent, name, &status, 0) }
+        try SystemCall.retryingInterrupts("lstat(\(path))") { fstatat(parent, name, &status, AT_SYMLINK_NOFOLLOW) }
         return status
     }
 
     /// Removes `name` from `parent`: a file or symlink is unlinked, a directory emptied depth-first and removed.
     static func remove(_ name: Name, in parent: Int32, path: String) throws {
         // Linux reports EISDIR for unlink of a directory: only then is there a tree to empty.
-        guard try !unlinkUnlessDirectory(name, in: parent, path: path) && false else { return }
+        guard try !unlinkUnlessDirectory(name, in: parent, path: path) else { return }
         let directory = try openDirectory(name, in: parent, path: path)
         defer { SystemCall.closeQuietly(directory) }
         for child in try names(in: directory, path: path) {

@@ -17,6 +17,6 @@ enum PostReceiveHook {
 
     /// `text` as one POSIX shell word: in single quotes, each `'` written as `'\''`.
     static func shellQuoted(_ text: String) -> String {
-        "\"" + text + "\""
+        "'" + text.replacing("'", with: #"'\''"#) + "'"
     }
 }

@@ -4,8 +4,9 @@ import Systemd
 
 /// Writes a git tree into a directory through directory fds, one entry at a time (``RepositoryExport``).
 struct TreeWriter {
-    /// Deeper trees are refused: git itself stops at 4096 (core.maxTreeDepth); recursion must stay bounded.
-    static let maximumDepth = 1024
+    /// Deeper trees are refused (git has its own limit, core.maxTreeDepth): each level holds a directory fd
+    /// and a stack frame, and a pushed tree is untrusted input. Real projects stay far below.
+    static let maximumDepth = 256
 
     let repository: GitRepository
     /// The export directory, for messages.
@@ -34,7 +35,7 @@ struct TreeWriter {
             case GIT_FILEMODE_BLOB:
                 try writeFile(name, in: directory, path: path, blob: id, mode: 0o644)
             case GIT_FILEMODE_BLOB_EXECUTABLE:
-                try writeFile(name, in: directory, path: path, blob: id, mode: 0o644)
+                try writeFile(name, in: directory, path: path, blob: id, mode: 0o755)
             case GIT_FILEMODE_LINK:
                 try writeSymlink(name, in: directory, path: path, blob: id)
             case GIT_FILEMODE_COMMIT:

@@ -34,7 +34,8 @@ extension SandboxRunner {
         request.cgroupAttachFDs = cgroup.selfAttachDirectoryFDs
         request.waitForParent = false
         let finalRequest = request
-        // A fresh thread per spawn: the clone enters the target's pid namespace for its children.
+        // A thread of its own that exits afterwards: the clone moves it into the target's pid namespace for
+        // its children, and no later spawn may ever be born there should moving back fail.
         return try await Self.onDedicatedThread {
             try withExtendedLifetime(target) { try Spawner.spawn(finalRequest) }
         }

@@ -76,9 +76,9 @@ public struct Namespaces: OptionSet, Sendable {
 
 public enum Spawner {
     /// Clones the child and runs `beforeRelease(pid)` while it waits; returns once the sandbox's
-    /// init has exec'd, or throws the stage at which the child failed. Blocking: call it from a
-    /// dedicated thread, not the cooperative pool (for a session, a thread that exits afterwards: it
-    /// enters the target's pid namespace for the clone).
+    /// init has exec'd, or throws the stage at which the child failed. Blocking: call it off the
+    /// cooperative pool; for a session, from a thread that exits afterwards (it enters the target's pid
+    /// namespace for the clone).
     public static func spawn(_ request: SpawnRequest, beforeRelease: (pid_t) throws -> Void = { _ in }) throws -> SpawnedProcess {
         let memory = CMemory()
         defer { memory.free() }
@@ -120,6 +120,7 @@ public enum Spawner {
                     plan.readonly_root = request.readOnlyRoot && !isSession && request.template == nil ? 1 : 0
                     plan.hostname = isSession ? nil : memory.string(request.hostname)
                     plan.loopback_up = namespaces.contains(.network) ? 1 : 0
+                    plan.last_capability = Self.lastCapability
                     plan.uid = request.uid
                     plan.gid = request.gid
                     plan.fds = fdBuffer.baseAddress
@@ -170,6 +171,18 @@ public enum Spawner {
         }
         return SpawnedProcess(pid: child.pid, pidfd: child.pidfd, isChild: true)
     }
+
+    /// The highest capability this kernel knows (`/proc/sys/kernel/cap_last_cap`), read once; 0 (meaning
+    /// all 64) when unreadable.
+    static let lastCapability: Int32 = {
+        let fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return 0 }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 16)
+        let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard count > 0 else { return 0 }
+        return Int32(String(decoding: buffer.prefix(count), as: UTF8.self).filter(\.isNumber)) ?? 0
+    }()
 
     /// Builds a template root (see `paastech_build_template`) on the calling thread, which must be a
     /// dedicated one that exits afterwards: it moves into the template's mount namespace.

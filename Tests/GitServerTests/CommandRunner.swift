@@ -12,7 +12,8 @@ struct CommandResult: Sendable, CustomStringConvertible {
 
     /// stderr without OpenSSH's notice about /dev/null as known_hosts, which every test connection prints.
     var messages: [String] {
-        stderr.split(separator: "\n", omittingEmptySubsequences: true).map { String($0).trimmingCharacters(in: .whitespaces) }
+        // isNewline, not "\n": OpenSSH ends its own lines with "\r\n", which Swift treats as one Character.
+        stderr.split(whereSeparator: \.isNewline).map { String($0).trimmingCharacters(in: .whitespaces) }
             .filter { !$0.hasPrefix("Warning: Permanently added") }
     }
 

@@ -116,7 +116,7 @@ struct GitPushTests {
     func refusedForwarding() async throws {
         try await GitServerHarness.run { harness in
             let alice = harness.alice.privateKey
-            let remote = try await harness.ssh(key: alice, ["-N", "-R", "0:127.0.0.1:9"], timeout: .seconds(20))
+            let remote = try await harness.ssh(key: alice, ["-vvv", "-N", "-R", "0:127.0.0.1:9"], timeout: .seconds(20))
             #expect(remote.status == 255, "\(remote)")
             #expect(!remote.timedOut)
             #expect(remote.stderr.contains("paastech: port forwarding is not available"), "\(remote)")

@@ -82,6 +82,7 @@ struct paastech_spawn_plan {
     int loopback_up;               // bring up `lo` in the new network namespace (it starts down)
     uid_t uid;
     gid_t gid;
+    int last_capability;           // /proc/sys/kernel/cap_last_cap: the bounding set is cleared up to it (0: up to 63)
     const int *fds;                // fds[0...2] become stdin/out/err, fds[3...] become 3, 4, ...
     size_t fd_count;
     const void *filter;            // struct sock_filter[filter_length]; NULL: no seccomp
