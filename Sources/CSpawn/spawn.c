@@ -20,16 +20,13 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/mount.h>
 #include <sys/prctl.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 struct report { int stage; int detail; int error; };
 
-
-static void fail(int fd, int stage, int detail) {
+static _Noreturn void fail(int fd, int stage, int detail) {
     struct report report = { stage, detail, errno };
     (void)!write(fd, &report, sizeof report);
     _exit(127);
@@ -153,7 +150,6 @@ static _Noreturn void child_main(const struct paastech_spawn_plan *plan, int rel
     }
     execve(plan->path, plan->argv, plan->envp);
     fail(report_fd, PAASTECH_STAGE_EXEC, 0);
-    _exit(127);  // not reached: fail() exits
 }
 
 struct vm_child_arguments {

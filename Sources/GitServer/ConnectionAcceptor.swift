@@ -155,7 +155,12 @@ final class ConnectionAcceptor: Sendable {
             }
         }
         guard named == 0 else { return "unknown" }
-        let address = String(cString: host)
-        return address.contains(":") ? "[\(address)]:\(String(cString: port))" : "\(address):\(String(cString: port))"
+        let address = text(host)
+        return address.contains(":") ? "[\(address)]:\(text(port))" : "\(address):\(text(port))"
+    }
+
+    /// A NUL-terminated C string in an array.
+    private static func text(_ characters: [CChar]) -> String {
+        String(decoding: characters.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

@@ -13,7 +13,7 @@ extension GitSSHConnection {
         guard let key, let publicKey = LibSSH.publicKey(key) else {
             // A key type the platform does not accept cannot belong to anyone.
             countAuthenticationAttempt(what: "unsupported-key")
-            return Int32(SSH_AUTH_DENIED.rawValue)
+            return denied()
         }
         let fingerprint = publicKey.fingerprint
         guard signatureState == Int32(SSH_PUBLICKEY_STATE_NONE.rawValue) || signatureState == Int32(SSH_PUBLICKEY_STATE_VALID.rawValue) else {
@@ -24,7 +24,7 @@ extension GitSSHConnection {
         if let known = keyOwners[fingerprint] {
             owner = known
         } else {
-            guard countAuthenticationAttempt(what: nil) else { return Int32(SSH_AUTH_DENIED.rawValue) }
+            guard countAuthenticationAttempt(what: nil) else { return denied() }
             let api = settings.api
             do {
                 owner = try BlockingCall.run { try await api.keyOwner(fingerprint: fingerprint) }
@@ -37,7 +37,7 @@ extension GitSSHConnection {
         }
         guard let owner else {
             if report.fingerprint == nil { report.fingerprint = fingerprint }
-            return Int32(SSH_AUTH_DENIED.rawValue)
+            return denied()
         }
         report.fingerprint = fingerprint
         report.username = owner.username
@@ -47,17 +47,21 @@ extension GitSSHConnection {
         return Int32(SSH_AUTH_SUCCESS.rawValue)
     }
 
-    /// Counts an authentication attempt against `max_auth_attempts`; false (and the connection ends) once
-    /// the limit is passed.
+    /// Counts an authentication attempt against `max_auth_attempts`; false once the limit is passed.
     @discardableResult
     func countAuthenticationAttempt(what: String?) -> Bool {
         if let what { report.refusedRequests.append(what) }
         authenticationAttempts += 1
-        guard authenticationAttempts <= settings.limits.maxAuthAttempts else {
-            pendingDisconnect = .tooManyAuthenticationAttempts
-            return false
+        return authenticationAttempts <= settings.limits.maxAuthAttempts
+    }
+
+    /// Refuses an attempt; after the last allowed one the connection ends with the reason. Ending it here,
+    /// rather than when the next attempt comes, lets the message reach a client that has more keys to try.
+    func denied() -> Int32 {
+        if authenticationAttempts >= settings.limits.maxAuthAttempts {
+            pendingDisconnect = pendingDisconnect ?? .tooManyAuthenticationAttempts
         }
-        return true
+        return Int32(SSH_AUTH_DENIED.rawValue)
     }
 
     /// One session channel per connection, only once authenticated.
@@ -128,6 +132,7 @@ extension GitSSHConnection {
             // "none" is how clients ask which methods exist; it is not an attempt.
             if subtype != Int32(SSH_AUTH_METHOD_NONE) {
                 countAuthenticationAttempt(what: Self.authenticationMethodName(subtype))
+                _ = denied()
             }
         case Int32(SSH_REQUEST_CHANNEL_OPEN.rawValue):
             if subtype == Int32(SSH_CHANNEL_DIRECT_TCPIP.rawValue) || subtype == Int32(SSH_CHANNEL_FORWARDED_TCPIP.rawValue) {

@@ -124,7 +124,11 @@ final class GitSSHConnection: @unchecked Sendable {
     private func step() {
         enforceLimits(now: .now)
         if isDone { return }
-        _ = ssh_event_dopoll(event, Self.pollMilliseconds)
+        if ssh_event_dopoll(event, Self.pollMilliseconds) == SSH_ERROR && clientHungUp {
+            // With the client gone libssh may have nothing left to poll and return at once: a running
+            // receive-pack is then waited for at the same pace instead of in a busy loop.
+            usleep(UInt32(Self.pollMilliseconds) * 1000)
+        }
 
         if let refusal = pendingDisconnect {
             disconnect(refusal)
@@ -152,7 +156,7 @@ final class GitSSHConnection: @unchecked Sendable {
         case .authenticating:
             if serverPhase != .serving {
                 disconnect(.shuttingDown)
-            } else if now >= loginDeadline {
+            } else if now >= loginDeadline || now >= sessionDeadline {
                 disconnect(.loginTimeout(seconds: settings.limits.loginGraceSeconds))
             }
         case .pushing:
@@ -196,21 +200,40 @@ final class GitSSHConnection: @unchecked Sendable {
     private func disconnect(_ refusal: Refusal) {
         report.refuse(refusal)
         push?.process.killAll()
-        if !clientHungUp {
-            ssh_session_set_disconnect_message(session, refusal.message)
-            ssh_disconnect(session)
-        }
+        if !clientHungUp { hangUp(message: refusal.message) }
         phase = .done
+    }
+
+    /// Sends SSH_MSG_DISCONNECT and closes the connection so that the client reads the message.
+    ///
+    /// libssh only writes a packet at once when its poll loop last saw the socket writable with nothing
+    /// queued; otherwise it queues it for the next poll, and `ssh_disconnect` closes the socket right after
+    /// queueing, losing the message. So: flush, poll once (the socket is writable: the flag gets set), then
+    /// disconnect. The socket is kept open through a duplicate until the client closes its side, because
+    /// closing with unread input would send a reset, which can destroy the message before it is read.
+    private func hangUp(message: String?) {
+        if let message { ssh_session_set_disconnect_message(session, message) }
+        ssh_blocking_flush(session, 2000)
+        if let event { ssh_event_dopoll(event, 100) }
+        let socket = dup(ssh_get_fd(session))
+        ssh_disconnect(session)
+        guard socket >= 0 else { return }
+        defer { close(socket) }
+        shutdown(socket, Int32(SHUT_WR))
+        var timeout = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var discard = [UInt8](repeating: 0, count: 4096)
+        while recv(socket, &discard, discard.count, 0) > 0 {}
     }
 
     private func finish() {
         push?.process.killAll()
+        if let event { push?.unregisterAll(from: event) }
+        if !clientHungUp { hangUp(message: nil) }
         if let event {
-            push?.unregisterAll(from: event)
             ssh_event_remove_session(event, session)
             ssh_event_free(event)
         }
-        if !clientHungUp { ssh_disconnect(session) }
         ssh_free(session)
         phase = .done
         if owner == nil, authenticationAttempts > 0, case .ended = report.outcome {

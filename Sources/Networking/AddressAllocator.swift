@@ -142,8 +142,16 @@ public final class AddressAllocator: Sendable {
     /// - Returns: The addresses freed.
     @discardableResult
     public func reconcile(liveInstanceIDs: Set<String>) throws(AddressAllocatorError) -> [IPv4Address] {
+        try reconcile(isLive: { liveInstanceIDs.contains($0) })
+    }
+
+    /// Frees the addresses of every holder for which `isLive` is false, deciding under the allocator's
+    /// lock (so that holders recorded meanwhile by another thread are judged too).
+    /// - Returns: The addresses freed.
+    @discardableResult
+    public func reconcile(isLive: (String) -> Bool) throws(AddressAllocatorError) -> [IPv4Address] {
         try state.withLock { (state: inout State) throws(AddressAllocatorError) -> [IPv4Address] in
-            let stale = state.instanceByAddress.filter { !liveInstanceIDs.contains($0.value) }.keys.sorted()
+            let stale = state.instanceByAddress.filter { !isLive($0.value) }.keys.sorted()
             guard !stale.isEmpty else { return [] }
             var updated = state.instanceByAddress
             for address in stale { updated[address] = nil }

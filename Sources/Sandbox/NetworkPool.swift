@@ -11,8 +11,8 @@ import Synchronization
 /// address and a default route, held open by an fd. An entry goes to exactly one sandbox and is never
 /// given back: the sandbox's child joins it, this fd is closed, and the namespace dies with the
 /// sandbox's last process (its veth pair with it). Addresses of ready entries are recorded under
-/// placeholder ids (`pool-<token>-<n>`) and handed to the sandbox's id when taken; a restarted
-/// pomegranate frees those of its predecessor in ``SandboxRunner/reconcile(keeping:)``.
+/// placeholder ids (`pool:<token>:<n>`) and handed to the sandbox's id when taken; the namespaces of a
+/// previous process died with it, so a new ``SandboxNetwork`` frees its placeholders' addresses.
 ///
 /// Refilled on a serial queue of its own, in the background, whenever an entry is taken.
 final class NetworkPool: Sendable {
@@ -72,7 +72,7 @@ final class NetworkPool: Sendable {
         if start { queue.async { self.refill() } }
     }
 
-    /// The placeholder ids of ready entries: addresses ``SandboxRunner/reconcile(keeping:)`` must keep.
+    /// The placeholder ids of ready entries.
     var placeholderIDs: Set<String> {
         state.withLock { Set($0.ready.map(\.placeholderID)) }
     }
@@ -100,8 +100,11 @@ final class NetworkPool: Sendable {
         }
     }
 
+    /// What placeholder ids start with: a `:` no sandbox id can contain (they are `[a-z0-9-]`).
+    static let placeholderPrefix = "pool:"
+
     private func makeEntry(_ number: UInt32) throws -> Entry {
-        let placeholderID = "pool-\(token)-\(number)"
+        let placeholderID = "\(Self.placeholderPrefix)\(token):\(number)"
         // At most 15 characters: "ptp" + 4 + 8 hex digits.
         let hostInterface = "ptp" + token + String(number, radix: 16)
         let address = try allocator.allocate(for: placeholderID)

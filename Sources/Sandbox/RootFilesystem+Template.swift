@@ -49,12 +49,11 @@ extension RootFilesystem {
             operations.append(.writeFile("/run/etc/\(file.name)", contents: file.contents))
             operations += MountOperation.bind("/run/etc/\(file.name)", at: "/etc/\(file.name)", readOnly: true, recursive: false)
         }
-        let made = Set(templateOperations().compactMap { operation -> String? in
-            if case .makeDirectory(let path, _) = operation { return path }
-            return nil
-        })
+        // The mount points are the template's; only directories inside the sandbox's own mounts (the
+        // cgroup controllers' in its /sys/fs/cgroup tmpfs) are made here.
+        let mountPoints: Set<String> = ["/tmp", "/proc", "/sys", "/sys/fs", "/sys/fs/cgroup"]
         operations += (tmp() + dev().filter(Self.isPerSandboxDevMount) + proc() + sys()).filter { operation in
-            if case .makeDirectory(let path, _) = operation { return !made.contains(path) }
+            if case .makeDirectory(let path, _) = operation { return !mountPoints.contains(path) }
             return true
         }
         return operations

@@ -21,6 +21,11 @@ final class SandboxNetwork: Sendable {
         instances = InstanceNetwork(bridge: bridge, hostSocket: socket)
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
         allocator = try AddressAllocator(subnet: subnet, stateDirectory: stateDirectory)
+        // Prepared namespaces of a previous process died with it; their addresses are free again. (A state
+        // directory belongs to one process at a time.)
+        for (address, id) in allocator.allocations where id.hasPrefix(NetworkPool.placeholderPrefix) {
+            try allocator.release(address)
+        }
         firewall = try Firewall(tableName: firewallTable, logger: logger)
         // Applying replaces the table: carry over the egress blocks of instances that outlived a restart
         // (their addresses are still allocated), so they never get egress while being re-adopted.
@@ -97,7 +102,8 @@ final class SandboxNetwork: Sendable {
     /// Frees the addresses of every instance not in `ids`, and their egress blocks.
     /// - Returns: The addresses freed.
     func reconcile(keeping ids: Set<String>) throws -> [IPv4Address] {
-        let freed = try allocator.reconcile(liveInstanceIDs: ids.union(pool.placeholderIDs))
+        // The pool's own placeholders stay, including those of entries being made right now.
+        let freed = try allocator.reconcile { ids.contains($0) || $0.hasPrefix(NetworkPool.placeholderPrefix) }
         guard !freed.isEmpty else { return [] }
         let blocked = Set((try? firewall.noEgressAddresses()) ?? freed)
         for address in freed where blocked.contains(address) {

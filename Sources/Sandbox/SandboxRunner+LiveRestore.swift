@@ -65,7 +65,8 @@ extension SandboxRunner {
 
     /// Removes what sandboxes that are not live left behind after a crash: every cgroup leaf (app or
     /// build) whose id is not in `ids` (killing anything still in it), and the addresses and egress blocks
-    /// of instances not in `ids`. Call it once after adopting the sandboxes that survived.
+    /// of instances not in `ids`. Call it once after adopting the sandboxes that survived, before starting
+    /// new ones (a sandbox being started meanwhile would count as a leftover).
     /// - Parameter ids: The ids of the sandboxes that are live (adopted ones and any started since).
     /// - Returns: The ids whose leftovers were removed.
     @discardableResult

@@ -1,5 +1,4 @@
 import Foundation
-import CSpawn
 import Glibc
 import Cgroups
 import Logging
@@ -72,63 +71,47 @@ public final class SandboxRunner: Sendable {
     }
 
     /// A runner with the default locations, for the command line.
-    public static func shared() throws -> SandboxRunner {
+    /// - Parameter networkPoolSize: Network namespaces to keep wired ahead of time; none by default, as a
+    ///   one-off command starts at most one sandbox.
+    public static func shared(networkPoolSize: Int = 0) throws -> SandboxRunner {
         guard let initExecutable = SandboxPaths.initExecutable() else {
             throw SandboxError.missingInit
         }
-        return try SandboxRunner(initExecutable: initExecutable, stagingRoot: "/run/paastech/sandbox-root")
+        var network = NetworkSettings()
+        network.poolSize = networkPoolSize
+        return try SandboxRunner(initExecutable: initExecutable, stagingRoot: "/run/paastech/sandbox-root", network: network)
     }
 
     /// Starts the sandbox in a cgroup of its own and returns once its init runs the command.
     public func start(_ options: SandboxOptions) async throws -> RunningSandbox {
+        let t0 = ContinuousClock.now
+        var marks: [(String, Duration)] = []
+        func mark(_ name: String) { marks.append((name, ContinuousClock.now - t0)) }
+        defer { if getenv("PT_TIMING") != nil { print("start", marks.map { "\($0.0)=\($0.1)" }.joined(separator: " ")) } }
         guard let executable = options.command.first.flatMap({ SandboxPaths.resolve(command: $0) }) else {
             throw SandboxError.commandNotFound(options.command.first ?? "")
         }
         let name = try options.isBuild ? CgroupName.build(validating: options.id) : CgroupName.app(validating: options.id)
-        let limits = options.limits.resourceLimits
-        await cgroupRemovals.waitUntilRemoved(name)
-        let cgroup = try cgroups.create(name, limits: limits)
-
-        var filesystem = RootFilesystem.Options(hostname: options.hostname, uid: options.uid, gid: options.gid,
-                                                initExecutable: initExecutable, resolvConf: resolvConf)
-        filesystem.appDirectory = options.appDirectory
-        filesystem.appWritable = options.appWritable
-        filesystem.dataDirectory = options.dataDirectory
-        filesystem.extraReadOnlyPaths = options.extraReadOnlyPaths
-        filesystem.cgroupView = cgroups.mode == .unified ? .unified : .legacy(controllers: ["memory", "cpu", "pids"])
         // Held fds follow stdio (3, 4, ...); the init keeps them and closes them in the app.
         let hold = options.heldFDs.isEmpty ? [] : ["--hold=\(options.heldFDs.count)"]
         let environment = options.fullEnvironment
-        let root = plan(filesystem)
         var request = SpawnRequest(
             stagingRoot: stagingRoot, operations: [],
             hostname: options.hostname, uid: options.uid, gid: options.gid, fds: options.stdio + options.heldFDs,
             workingDirectory: options.workingDirectory, executable: "/init",
             arguments: hold + [executable] + options.command.dropFirst(), environment: environment)
         request.seccompFilter = options.seccomp ? seccomp.filter : nil
-        // The static part of the root from a template the child copies, when templates work here.
-        let template = await templates.template(for: root, watchedFiles: [initExecutable] + RootFilesystem.hostReadOnlyFiles)
-        var movedMounts: [(fd: Int32, target: String)] = []
-        defer { for mount in movedMounts { close(mount.fd) } }
-        if let template {
-            request.template = template.namespaceFD
-            request.operations = root.sandboxOperations()
-            for mount in root.hostMounts() {
-                let fd = paastech_clone_mount(mount.source, mount.readOnly ? 1 : 0)
-                guard fd >= 0 else {
-                    try? await cgroups.remove(cgroup)
-                    throw SpawnError(stage: .operation, errno: -fd,
-                                     operation: MountOperation.bind(mount.source, at: mount.target, readOnly: mount.readOnly).first)
-                }
-                movedMounts.append((fd, mount.target))
-            }
-            request.movedMounts = movedMounts
-        } else {
-            request.operations = root.operations()
-        }
+        let root = try await prepareRoot(for: options, in: &request)
+        defer { root.closeMovedMounts() }
+        mark("root")
+
+        let limits = options.limits.resourceLimits
+        await cgroupRemovals.waitUntilRemoved(name)
+        let cgroup = try cgroups.create(name, limits: limits)
         // cgroup v2: born in its cgroup. v1: it moves itself there first, before it execs anything.
         request.cgroupFD = cgroup.directoryFD
         request.cgroupAttachFDs = cgroup.selfAttachDirectoryFDs
+        mark("cgroup")
         var reservation: (SandboxNetwork, SandboxNetwork.Attachment)?
         do {
             var egress = true
@@ -137,6 +120,7 @@ public final class SandboxRunner: Sendable {
                 reservation = (network, try network.reserve(for: options.id, egress: allowed))
                 egress = allowed
             }
+            mark("network")
             // A namespace from the pool is joined by the child; otherwise the parent wires the child's own
             // while it waits (the only parent work between clone and exec).
             request.networkNamespaceFD = reservation?.1.preparedNamespaceFD
@@ -147,12 +131,13 @@ public final class SandboxRunner: Sendable {
             defer { finalReservation?.1.closePreparedNamespace() }
             let process = try await Self.onSpawnThread {
                 // The template's fd must stay open until the child has entered it.
-                try withExtendedLifetime(template) {
+                try withExtendedLifetime(root) {
                     try Spawner.spawn(finalRequest) { pid in
                         if mustConnect, let (network, attachment) = finalReservation { try network.connect(attachment, pid: pid) }
                     }
                 }
             }
+            mark("spawn")
             let identity = SessionIdentity(uid: options.uid, gid: options.gid, seccomp: options.seccomp, environment: environment)
             return RunningSandbox(id: options.id, isBuild: options.isBuild, process: process, cgroup: cgroup, limits: limits,
                                   address: reservation?.1.address.description, egress: egress, identity: identity, runner: self,
@@ -164,17 +149,6 @@ public final class SandboxRunner: Sendable {
             try? await cgroups.remove(cgroup)
             throw error
         }
-    }
-
-    /// The root filesystem's plan, with the host paths checked at start-up.
-    private func plan(_ filesystem: RootFilesystem.Options) -> RootFilesystem {
-        let known = hostPaths
-        let checked = Set(RootFilesystem.hostPathsChecked)
-        return RootFilesystem(
-            options: filesystem,
-            fileExists: { checked.contains($0) ? known[$0] != nil : FileManager.default.fileExists(atPath: $0) },
-            isDirectory: { known[$0] ?? RootFilesystem.hostIsDirectory($0) }
-        )
     }
 
     /// The bridge, firewall and allocator, set up by the first bridged sandbox.

@@ -21,7 +21,7 @@ struct BenchCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let runner = try SandboxRunner.shared()
+            let runner = try SandboxRunner.shared(networkPoolSize: 4)
             let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
             defer { close(devNull) }
             var options = SandboxOptions(command: ["/bin/true"], hostname: "bench", uid: 60000, gid: 60000,

@@ -24,11 +24,13 @@ struct GitPushTests {
                 #expect(try await harness.mainOfSite() == commit, "\(remote)")
             }
 
-            // receive-pack's own output reaches the client: its ref advertisement, then a clean exit.
+            // receive-pack's own streams and status reach the client: the ref advertisement on stdout, then
+            // (stdin is empty) its complaint on stderr and its exit status 128.
             let direct = try await harness.ssh(key: alice, command: ["git-receive-pack 'alice/site.git'"])
             #expect(direct.stdout.contains("refs/heads/main"), "\(direct)")
             #expect(direct.stdout.contains("report-status"), "\(direct)")
-            #expect(direct.messages.isEmpty, "\(direct)")
+            #expect(direct.messages == ["fatal: the remote end hung up unexpectedly"], "\(direct)")
+            #expect(direct.status == 128, "\(direct)")
         }
     }
 
@@ -57,10 +59,10 @@ struct GitPushTests {
                 #expect(result.stdout.isEmpty, "\(command): \(result)")
             }
 
-            // With a terminal forced, OpenSSH first reports the refused pty, then our line.
+            // No terminal either: with one forced (-tt), OpenSSH gives up when the pty is refused.
             let terminal = try await harness.ssh(key: alice, ["-tt"])
-            #expect(terminal.status == 1, "\(terminal)")
-            #expect(terminal.stderr.contains("paastech: interactive shells are not available") || terminal.stdout.contains("paastech: interactive shells are not available"), "\(terminal)")
+            #expect(terminal.status == 255, "\(terminal)")
+            #expect(terminal.stderr.contains("PTY allocation request failed"), "\(terminal)")
 
             // Through git: the line reaches the pusher's terminal on stderr (on stdout git would report a
             // protocol error instead).
@@ -83,11 +85,41 @@ struct GitPushTests {
             for (arguments, key, sshOptions, line) in gitCases {
                 let result = try await harness.git(arguments, key: key, sshOptions: sshOptions, in: work)
                 #expect(result.status != 0, "\(arguments): \(result)")
-                #expect(result.messages.first == line, "\(arguments): \(result)")
+                #expect(result.messages.filter { $0.hasPrefix("paastech:") } == [line], "\(arguments): \(result)")
                 #expect(!result.stderr.contains("protocol error"), "\(arguments): \(result)")
             }
             #expect(try await harness.siteRefs() == before)
             #expect(!FileManager.default.fileExists(atPath: harness.directory + "/clone/.git/HEAD"))
+        }
+    }
+
+    @Test("agent and X11 forwarding requests make the command fail with one line")
+    func refusedAgentAndX11Forwarding() async throws {
+        try await GitServerHarness.run { harness in
+            // OpenSSH asks for agent forwarding only when it has an agent to forward.
+            let agentSocket = harness.directory + "/agent.sock"
+            let agent = try RunningCommand("/usr/bin/ssh-agent", ["-D", "-a", agentSocket],
+                                           environment: GitServerHarness.environment(home: harness.directory), timeout: .seconds(60))
+            defer { kill(agent.processIdentifier, SIGTERM) }
+            for _ in 0..<50 where !FileManager.default.fileExists(atPath: agentSocket) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            var environment = GitServerHarness.environment(home: harness.directory)
+            environment["SSH_AUTH_SOCK"] = agentSocket
+            let command = ["git@127.0.0.1", "git-receive-pack 'alice/site.git'"]
+            let forwarded = try await CommandRunner.run(
+                "/usr/bin/ssh", harness.sshArguments(key: harness.alice.privateKey, ["-A"]) + command, environment: environment)
+            #expect(forwarded.status == 1, "\(forwarded)")
+            #expect(forwarded.messages == ["paastech: agent forwarding is not available; \(Self.onlyPush)"], "\(forwarded)")
+
+            // Without xauth OpenSSH still asks, with made-up credentials (and says so).
+            environment["SSH_AUTH_SOCK"] = nil
+            environment["DISPLAY"] = "127.0.0.1:0"
+            let x11 = try await CommandRunner.run(
+                "/usr/bin/ssh", harness.sshArguments(key: harness.alice.privateKey, ["-X"]) + command, environment: environment)
+            #expect(x11.status == 1, "\(x11)")
+            #expect(x11.messages.filter { $0.hasPrefix("paastech:") } == ["paastech: X11 forwarding is not available; \(Self.onlyPush)"], "\(x11)")
+            #expect(x11.stdout.isEmpty, "\(x11)")
         }
     }
 
@@ -116,7 +148,7 @@ struct GitPushTests {
     func refusedForwarding() async throws {
         try await GitServerHarness.run { harness in
             let alice = harness.alice.privateKey
-            let remote = try await harness.ssh(key: alice, ["-vvv", "-N", "-R", "0:127.0.0.1:9"], timeout: .seconds(20))
+            let remote = try await harness.ssh(key: alice, ["-N", "-R", "0:127.0.0.1:9"], timeout: .seconds(20))
             #expect(remote.status == 255, "\(remote)")
             #expect(!remote.timedOut)
             #expect(remote.stderr.contains("paastech: port forwarding is not available"), "\(remote)")

@@ -36,6 +36,8 @@ struct GitServerHarness: Sendable {
     let siteRepository: String
     let port: Int
     let server: GitSSHServer
+    /// Begins graceful shutdown of the API and the git server (returns at once).
+    let stop: @Sendable () async -> Void
 
     static let logger = Logger(label: "gitd-test")
 
@@ -78,11 +80,11 @@ struct GitServerHarness: Sendable {
         let port = try localPort(of: sshSocket)
         let server = try GitSSHServer(configuration: configuration, listeningSocket: sshSocket,
                                       api: InternalAPIClient(socketPath: configuration.paths.apiInternalSocket), logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [api, server], logger: logger))
         let harness = GitServerHarness(
             directory: directory, configuration: configuration, store: store, alice: alice, bob: bob, strangerKey: strangerKey,
-            siteRepository: siteRepository, port: port, server: server)
+            siteRepository: siteRepository, port: port, server: server, stop: { await group.triggerGracefulShutdown() })
 
-        let group = ServiceGroup(configuration: .init(services: [api, server], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { tasks in
             tasks.addTask { try await group.run() }
             do {

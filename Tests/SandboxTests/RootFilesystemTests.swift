@@ -69,4 +69,33 @@ struct RootFilesystemTests {
                                                          flags: UInt(MS_BIND | MS_REC), data: nil))
         #expect(optIndex != nil && bindIndex != nil && optIndex! < bindIndex!)
     }
+
+    @Test("a template holds the static part; each sandbox adds its own mounts and identity, and binds /app from outside")
+    func templateSplit() {
+        var options = RootFilesystem.Options(hostname: "web-1", uid: 60001, gid: 60002, initExecutable: "/opt/init",
+                                             resolvConf: "nameserver 192.0.2.53\n")
+        options.appDirectory = "/srv/release"
+        options.cgroupView = .legacy(controllers: ["memory"])
+        let root = RootFilesystem(options: options, fileExists: { _ in true }, isDirectory: { $0.hasSuffix("certs") })
+        let template = root.templateOperations()
+        let sandbox = root.sandboxOperations()
+        func mounts(_ operations: [MountOperation]) -> [String] {
+            operations.compactMap { if case .mount(_, let target, _, _, _) = $0 { return target }; return nil }
+        }
+        #expect(mounts(template).contains("/usr") && mounts(template).contains("/init") && mounts(template).contains("/dev"))
+        #expect(template.contains(.touch("/etc/passwd")), "a placeholder, not the identity itself")
+        #expect(!template.contains { if case .writeFile(_, let contents, _) = $0 { return contents.contains("60001") }; return false })
+        #expect(template.contains(.characterDevice("/dev/null", major: 1, minor: 3)))
+        for perSandbox in ["/tmp", "/proc", "/dev/pts", "/dev/shm", "/sys/fs/cgroup", "/sys/fs/cgroup/memory", "/run"] {
+            #expect(mounts(sandbox).contains(perSandbox), "\(perSandbox)")
+            #expect(!mounts(template).contains(perSandbox), "\(perSandbox)")
+        }
+        #expect(sandbox.contains(.writeFile("/run/etc/hostname", contents: "web-1\n")))
+        #expect(sandbox.contains(.mount(source: "/run/etc/passwd", target: "/etc/passwd", type: nil, flags: UInt(MS_BIND), data: nil)))
+        #expect(sandbox.contains(.makeDirectory("/sys/fs/cgroup/memory")), "inside the sandbox's own tmpfs")
+        #expect(!sandbox.contains(.makeDirectory("/proc")), "the template's mount point")
+        #expect(!mounts(sandbox).contains("/app"), "host paths are not visible inside the copy")
+        #expect(root.hostMounts().map(\.target) == ["/app"])
+        #expect(root.hostMounts().first?.readOnly == true)
+    }
 }

@@ -16,6 +16,14 @@ struct RootTemplateTests {
         #expect(second.output == "app:x:61002:61002:app:/app:/bin/sh\nsecond\n", "no /tmp/mine: \(second.output)")
     }
 
+    @Test("no mount of a sandbox propagates anywhere: every mount is private")
+    func privateMounts() async throws {
+        let result = try await SandboxHarness.run("wc -l < /proc/self/mountinfo; grep -c -e shared: -e master: /proc/self/mountinfo")
+        let counts = result.output.split(separator: "\n").map { Int($0) ?? -1 }
+        #expect(counts.count == 2 && counts[0] > 10, "\(result.output)")
+        #expect(counts.last == 0, "\(result.output)")
+    }
+
     @Test("a bound host file replaced since the template was built (a new init) is picked up")
     func replacedFileRebuildsTemplate() async throws {
         let directory = "/tmp/paastech-template-\(UUID().uuidString.prefix(8))"
