@@ -19,8 +19,9 @@ struct ConnectionReport {
     var project: String?
     var outcome: Outcome = .ended("client disconnected before running a command")
     var bytesReceived = 0
-    /// Requests refused along the way without ending the connection (pty, password attempts, ...).
-    var refusedRequests: [String] = []
+    /// What happened along the way without deciding the outcome: requests refused (pty, a password
+    /// attempt, a locale variable), the client leaving during a push, ...
+    var notes: [String] = []
 
     /// Records the first refusal: later ones (e.g. the disconnect that follows) do not hide the cause.
     mutating func refuse(_ refusal: Refusal) {
@@ -38,7 +39,7 @@ struct ConnectionReport {
         if let fingerprint { metadata["key"] = "\(fingerprint)" }
         if let project { metadata["project"] = "\(project)" }
         if bytesReceived > 0 { metadata["received_bytes"] = "\(bytesReceived)" }
-        if !refusedRequests.isEmpty { metadata["refused_requests"] = "\(refusedRequests.joined(separator: ","))" }
+        if !notes.isEmpty { metadata["notes"] = "\(notes.joined(separator: ","))" }
         switch outcome {
         case .accepted(let status):
             metadata["outcome"] = "accepted"

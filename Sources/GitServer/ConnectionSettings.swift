@@ -10,7 +10,7 @@ struct ConnectionSettings: Sendable {
     let repositoriesDirectory: String
     /// The git executable (`git receive-pack <repository>` is run, never through a shell).
     let gitExecutable: String
-    /// `PAASTECH_CONFIG` of the server, passed on to the post-receive hook.
+    /// Passed on to receive-pack's hooks as `PAASTECH_CONFIG`.
     let configurationPath: String?
     let api: InternalAPIClient
     let registry: ConnectionRegistry

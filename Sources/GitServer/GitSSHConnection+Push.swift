@@ -11,11 +11,11 @@ extension GitSSHConnection {
 
     func pump(_ push: PushSession) {
         guard let channel, let event else { return }
-        if !push.clientGone && (clientHungUp || channelClosedByClient) { clientLeft(push) }
+        if !push.clientGone && (clientHungUp || channelClosedByClient) { clientLeft(push, event: event) }
         if !push.clientGone {
             guard readFromClient(push, channel: channel) else { return }  // over max_push_mib: stopped
         }
-        writeToReceivePack(push)
+        writeToReceivePack(push, event: event)
         readOutput(of: push)
         if push.clientGone {
             push.standardOutput.removeAll()
@@ -49,11 +49,11 @@ extension GitSSHConnection {
         refuseOnChannel(refusal)
     }
 
-    private func clientLeft(_ push: PushSession) {
+    private func clientLeft(_ push: PushSession, event: OpaquePointer) {
         push.clientGone = true
         push.toReceivePack.removeAll()
-        push.process.closeStdin()
-        report.refusedRequests.append("client-left-during-push")
+        push.closeStandardInput(in: event)
+        report.notes.append("client-left-during-push")
     }
 
     /// Reads what the client sent while receive-pack can take more, counting it against `max_push_mib`.
@@ -81,7 +81,7 @@ extension GitSSHConnection {
         return true
     }
 
-    private func writeToReceivePack(_ push: PushSession) {
+    private func writeToReceivePack(_ push: PushSession, event: OpaquePointer) {
         let stdin = push.process.stdin
         guard stdin >= 0 else { return }
         var failed = false
@@ -101,9 +101,9 @@ extension GitSSHConnection {
         }
         if failed {
             push.toReceivePack.removeAll()
-            push.process.closeStdin()
+            push.closeStandardInput(in: event)
         } else if push.clientFinishedSending && push.toReceivePack.isEmpty {
-            push.process.closeStdin()
+            push.closeStandardInput(in: event)
         }
     }
 

@@ -17,7 +17,7 @@ extension GitSSHConnection {
         }
         let fingerprint = publicKey.fingerprint
         guard signatureState == Int32(SSH_PUBLICKEY_STATE_NONE.rawValue) || signatureState == Int32(SSH_PUBLICKEY_STATE_VALID.rawValue) else {
-            report.refusedRequests.append("bad-signature")
+            report.notes.append("bad-signature")
             return Int32(SSH_AUTH_DENIED.rawValue)
         }
         let owner: InternalAPIClient.KeyOwner?
@@ -50,7 +50,7 @@ extension GitSSHConnection {
     /// Counts an authentication attempt against `max_auth_attempts`; false once the limit is passed.
     @discardableResult
     func countAuthenticationAttempt(what: String?) -> Bool {
-        if let what { report.refusedRequests.append(what) }
+        if let what { report.notes.append(what) }
         authenticationAttempts += 1
         return authenticationAttempts <= settings.limits.maxAuthAttempts
     }
@@ -67,7 +67,7 @@ extension GitSSHConnection {
     /// One session channel per connection, only once authenticated.
     func sessionChannelRequested() -> ssh_channel? {
         guard owner != nil, channel == nil, case .authenticating = phase, let channel = ssh_channel_new(session) else {
-            report.refusedRequests.append("extra-channel")
+            report.notes.append("extra-channel")
             return nil
         }
         ssh_set_channel_callbacks(channel, channelCallbacks)
@@ -102,7 +102,7 @@ extension GitSSHConnection {
             return SSH_OK
         }
         if name == "LANG" || name.hasPrefix("LC_") {
-            report.refusedRequests.append("env-locale")
+            report.notes.append("env-locale")
             return SSH_ERROR
         }
         earlyRefusal = earlyRefusal ?? .environment(name)
@@ -112,7 +112,7 @@ extension GitSSHConnection {
     /// Refused (OpenSSH then prints "PTY allocation request failed"); the shell request that follows gets
     /// the real explanation.
     func terminalRequested() -> Int32 {
-        report.refusedRequests.append("pty")
+        report.notes.append("pty")
         return SSH_ERROR
     }
 
@@ -138,7 +138,7 @@ extension GitSSHConnection {
             if subtype == Int32(SSH_CHANNEL_DIRECT_TCPIP.rawValue) || subtype == Int32(SSH_CHANNEL_FORWARDED_TCPIP.rawValue) {
                 refusePortForwarding()
             } else {
-                report.refusedRequests.append("channel-type-\(subtype)")
+                report.notes.append("channel-type-\(subtype)")
             }
         case Int32(SSH_REQUEST_CHANNEL.rawValue):
             if subtype == Int32(SSH_CHANNEL_REQUEST_X11.rawValue) {
@@ -158,7 +158,7 @@ extension GitSSHConnection {
     /// channel to print it on), a running push is left to finish.
     private func refusePortForwarding() {
         if case .pushing = phase {
-            report.refusedRequests.append("port-forwarding")
+            report.notes.append("port-forwarding")
         } else {
             pendingDisconnect = .portForwarding
         }

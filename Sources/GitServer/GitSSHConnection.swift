@@ -1,5 +1,4 @@
 import CSSH
-import Foundation
 import Glibc
 import InternalAPIClient
 import Logging
@@ -7,11 +6,12 @@ import Logging
 /// One SSH connection, driven by libssh on a thread of its own from key exchange to close.
 ///
 /// Why libssh's server callbacks with an `ssh_event` loop rather than the `ssh_message_get` API: with
-/// callbacks each request type we allow is answered explicitly and everything else gets libssh's default
-/// refusal (with `ssh_message_get` an unanswered request would wait forever), and the same event loop also
-/// wakes up for receive-pack's pipes, so one thread moves both directions of a push without blocking on
-/// either. All channel I/O happens between polls (``pump(_:)``), never inside a callback, so writes are
-/// never re-entered and bytes keep their order.
+/// callbacks each request type we allow has its own answer and everything else gets libssh's default
+/// refusal at any time, also while a push runs (with `ssh_message_get` the data loop would have to keep
+/// fetching and answering messages itself, or requests would wait unanswered in libssh's queue); and the
+/// same event loop wakes up for receive-pack's streams, so one thread moves both directions of a push
+/// without blocking on either. All channel I/O happens between polls (``pump(_:)``), never inside a
+/// callback, so writes are never re-entered and bytes keep their order.
 ///
 /// `@unchecked Sendable`: the acceptor creates it and hands it to the connection's own thread, the only
 /// one that touches it afterwards (libssh calls the callbacks on that thread, from `ssh_event_dopoll`).
@@ -156,7 +156,9 @@ final class GitSSHConnection: @unchecked Sendable {
         case .authenticating:
             if serverPhase != .serving {
                 disconnect(.shuttingDown)
-            } else if now >= loginDeadline || now >= sessionDeadline {
+            } else if now >= sessionDeadline {
+                disconnect(.sessionTimeLimit(seconds: settings.limits.maxSessionSeconds))
+            } else if now >= loginDeadline {
                 disconnect(.loginTimeout(seconds: settings.limits.loginGraceSeconds))
             }
         case .pushing:

@@ -32,8 +32,16 @@ public struct GitSSHServer: Service {
     ///   - listeningSocket: A listening TCP socket; the server owns it and closes it when it stops.
     ///   - api: The API's internal socket, to look keys and projects up.
     ///   - logger: One line per connection (who, which project, accepted or refused and why).
+    ///   - configurationPath: Given to receive-pack's hooks as `PAASTECH_CONFIG` (nil: not set, so they read
+    ///     the default file); by default this process's own `PAASTECH_CONFIG`.
     /// - Throws: ``GitServerError`` when the host keys cannot be created or read, or git is not installed.
-    public init(configuration: PlatformConfiguration, listeningSocket: Int32, api: InternalAPIClient, logger: Logger) throws {
+    public init(
+        configuration: PlatformConfiguration,
+        listeningSocket: Int32,
+        api: InternalAPIClient,
+        logger: Logger,
+        configurationPath: String? = ProcessInfo.processInfo.environment["PAASTECH_CONFIG"]
+    ) throws {
         let hostKeys = try HostKeys.loadOrGenerate(directory: configuration.paths.gitHostKeysDirectory)
         binding = try SSHBinding(hostKeyPaths: hostKeys.paths)
         hostKeyFingerprints = hostKeys.fingerprints
@@ -43,7 +51,7 @@ public struct GitSSHServer: Service {
             limits: configuration.git,
             repositoriesDirectory: configuration.paths.repositoriesDirectory,
             gitExecutable: try Self.findGit(),
-            configurationPath: ProcessInfo.processInfo.environment["PAASTECH_CONFIG"],
+            configurationPath: configurationPath,
             api: api,
             registry: ConnectionRegistry(limit: configuration.git.maxConnections),
             logger: logger)

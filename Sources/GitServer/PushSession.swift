@@ -44,6 +44,12 @@ final class PushSession {
         }
     }
 
+    /// Closes receive-pack's stdin (it reads end-of-file), after the event loop stopped watching it.
+    func closeStandardInput(in event: OpaquePointer) {
+        watch(process.stdin, for: 0, in: event)
+        process.closeStdin()
+    }
+
     func unregisterAll(from event: OpaquePointer) {
         for fd in registered.keys { ssh_event_remove_fd(event, fd) }
         registered = [:]

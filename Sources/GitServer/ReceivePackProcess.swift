@@ -55,31 +55,26 @@ final class ReceivePackProcess {
 
     /// Starts `executable arguments` with exactly `environment`.
     static func start(executable: String, arguments: [String], environment: [String: String]) throws -> ReceivePackProcess {
-        // [0] of each pair is ours, [1] becomes the child's 0, 1 or 2.
-        var input: [Int32] = [-1, -1]
-        var output: [Int32] = [-1, -1]
-        var errors: [Int32] = [-1, -1]
-        defer { [input[1], output[1], errors[1]].filter { $0 >= 0 }.forEach(SystemCall.closeQuietly) }
+        // One socket pair per stream: [0] is ours, [1] becomes the child's 0, 1 or 2.
+        var pairs: [[Int32]] = []
+        // The child has its own copies of [1]; ours go in any case.
+        defer { pairs.forEach { SystemCall.closeQuietly($0[1]) } }
         do {
-            for (name, index) in [("stdin", 0), ("stdout", 1), ("stderr", 2)] {
+            for name in ["stdin", "stdout", "stderr"] {
                 var pair: [Int32] = [-1, -1]
                 try SystemCall.retryingInterrupts("socketpair() for the \(name) of \(executable)") {
                     socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair)
                 }
-                switch index {
-                case 0: input = pair
-                case 1: output = pair
-                default: errors = pair
-                }
+                pairs.append(pair)
             }
-            for fd in [input[0], output[0], errors[0]] {
+            for fd in pairs.map({ $0[0] }) {
                 let flags = try SystemCall.retryingInterrupts("fcntl(\(fd), F_GETFL)") { fcntl(fd, F_GETFL) }
                 try SystemCall.retryingInterrupts("fcntl(\(fd), F_SETFL, O_NONBLOCK)") { fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
             }
-            let pid = try spawn(executable, arguments, environment, stdin: input[1], stdout: output[1], stderr: errors[1])
-            return ReceivePackProcess(pid: pid, stdin: input[0], stdout: output[0], stderr: errors[0])
+            let pid = try spawn(executable, arguments, environment, stdin: pairs[0][1], stdout: pairs[1][1], stderr: pairs[2][1])
+            return ReceivePackProcess(pid: pid, stdin: pairs[0][0], stdout: pairs[1][0], stderr: pairs[2][0])
         } catch {
-            [input[0], output[0], errors[0]].filter { $0 >= 0 }.forEach(SystemCall.closeQuietly)
+            pairs.forEach { SystemCall.closeQuietly($0[0]) }
             throw error
         }
     }

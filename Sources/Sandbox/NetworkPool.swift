@@ -45,6 +45,11 @@ final class NetworkPool: Sendable {
         self.logger = logger
     }
 
+    deinit {
+        // Unused entries go with their namespaces; their addresses are free again.
+        for entry in state.withLock({ $0.ready }) { discard(entry) }
+    }
+
     /// A ready namespace for sandbox `id`, its address now recorded for `id`; nil when none is ready
     /// (the caller then wires one itself). Starts a refill either way.
     func take(for id: String) -> Entry? {

@@ -75,10 +75,7 @@ public final class RunningSandbox: Sendable {
     /// Waits for the sandbox to end, reports limit hits, releases its address and removes its cgroup (in the
     /// background, after this returns; a new sandbox of the same id waits for it).
     public func waitForExit() async -> SandboxExit {
-        let t0 = ContinuousClock.now
         let status = await process.waitForExit()
-        let t1 = ContinuousClock.now
-        defer { if getenv("PT_TIMING") != nil { print("wait exit=\(t1 - t0) cleanup=\(ContinuousClock.now - t1)") } }
         let mustCleanUp = ending.withLock { ending -> Bool in
             guard case .running = ending else { return false }
             ending = .cleaningUp([])

@@ -20,7 +20,11 @@ final class SandboxNetwork: Sendable {
         bridge = try Bridge.ensure(name: bridgeName, subnet: subnet, using: socket, logger: logger)
         instances = InstanceNetwork(bridge: bridge, hostSocket: socket)
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
-        allocator = try AddressAllocator(subnet: subnet, stateDirectory: stateDirectory)
+        // Written off the start and exit paths: see AddressAllocator on why that is safe for live restore
+        // (the pool starts filling only with the first new sandbox, after any adoption).
+        allocator = try AddressAllocator(subnet: subnet, stateDirectory: stateDirectory, savesInBackground: true) { [logger] error in
+            logger.warning("cannot save the address state; retried on the next change", metadata: ["error": "\(error)"])
+        }
         // Prepared namespaces of a previous process died with it; their addresses are free again. (A state
         // directory belongs to one process at a time.)
         for (address, id) in allocator.allocations where id.hasPrefix(NetworkPool.placeholderPrefix) {
@@ -39,7 +43,6 @@ final class SandboxNetwork: Sendable {
         }
         try firewall.apply(FirewallConfiguration(bridgeName: bridgeName, subnet: subnet, noEgressAddresses: kept))
         pool = NetworkPool(capacity: poolSize, instances: instances, allocator: allocator, logger: logger)
-        pool.fill()
     }
 
     /// The host end of an instance's veth pair: at most 15 characters, derived from its id.

@@ -84,10 +84,6 @@ public final class SandboxRunner: Sendable {
 
     /// Starts the sandbox in a cgroup of its own and returns once its init runs the command.
     public func start(_ options: SandboxOptions) async throws -> RunningSandbox {
-        let t0 = ContinuousClock.now
-        var marks: [(String, Duration)] = []
-        func mark(_ name: String) { marks.append((name, ContinuousClock.now - t0)) }
-        defer { if getenv("PT_TIMING") != nil { print("start", marks.map { "\($0.0)=\($0.1)" }.joined(separator: " ")) } }
         guard let executable = options.command.first.flatMap({ SandboxPaths.resolve(command: $0) }) else {
             throw SandboxError.commandNotFound(options.command.first ?? "")
         }
@@ -103,7 +99,6 @@ public final class SandboxRunner: Sendable {
         request.seccompFilter = options.seccomp ? seccomp.filter : nil
         let root = try await prepareRoot(for: options, in: &request)
         defer { root.closeMovedMounts() }
-        mark("root")
 
         let limits = options.limits.resourceLimits
         await cgroupRemovals.waitUntilRemoved(name)
@@ -111,7 +106,6 @@ public final class SandboxRunner: Sendable {
         // cgroup v2: born in its cgroup. v1: it moves itself there first, before it execs anything.
         request.cgroupFD = cgroup.directoryFD
         request.cgroupAttachFDs = cgroup.selfAttachDirectoryFDs
-        mark("cgroup")
         var reservation: (SandboxNetwork, SandboxNetwork.Attachment)?
         do {
             var egress = true
@@ -120,7 +114,6 @@ public final class SandboxRunner: Sendable {
                 reservation = (network, try network.reserve(for: options.id, egress: allowed))
                 egress = allowed
             }
-            mark("network")
             // A namespace from the pool is joined by the child; otherwise the parent wires the child's own
             // while it waits (the only parent work between clone and exec).
             request.networkNamespaceFD = reservation?.1.preparedNamespaceFD
@@ -137,7 +130,6 @@ public final class SandboxRunner: Sendable {
                     }
                 }
             }
-            mark("spawn")
             let identity = SessionIdentity(uid: options.uid, gid: options.gid, seccomp: options.seccomp, environment: environment)
             return RunningSandbox(id: options.id, isBuild: options.isBuild, process: process, cgroup: cgroup, limits: limits,
                                   address: reservation?.1.address.description, egress: egress, identity: identity, runner: self,

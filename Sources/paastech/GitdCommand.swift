@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import GitServer
 import InternalAPIClient
 import Logging
@@ -19,8 +20,10 @@ struct GitdCommand: AsyncParsableCommand {
         let notifier = SystemdNotifier()
         let socket = try Self.listener(configuration, logger: logger)
         try? notifier.status("loading the host keys")
+        // The hooks git runs read the same configuration file as this daemon.
         let server = try GitSSHServer(configuration: configuration, listeningSocket: socket,
-                                      api: InternalAPIClient(socketPath: configuration.paths.apiInternalSocket), logger: logger)
+                                      api: InternalAPIClient(socketPath: configuration.paths.apiInternalSocket), logger: logger,
+                                      configurationPath: config.path ?? ProcessInfo.processInfo.environment["PAASTECH_CONFIG"])
         let services: [any Service] = [server, WatchdogService(notifier: notifier, logger: logger)]
         // The socket listens already: connections queue until the server takes them.
         try? notifier.ready()

@@ -100,7 +100,8 @@ struct GitPushTests {
             let agentSocket = harness.directory + "/agent.sock"
             let agent = try RunningCommand("/usr/bin/ssh-agent", ["-D", "-a", agentSocket],
                                            environment: GitServerHarness.environment(home: harness.directory), timeout: .seconds(60))
-            defer { kill(agent.processIdentifier, SIGTERM) }
+            // SIGKILL: the test process may hand its children a blocked SIGTERM.
+            defer { kill(agent.processIdentifier, SIGKILL) }
             for _ in 0..<50 where !FileManager.default.fileExists(atPath: agentSocket) {
                 try await Task.sleep(for: .milliseconds(50))
             }
@@ -120,6 +121,8 @@ struct GitPushTests {
             #expect(x11.status == 1, "\(x11)")
             #expect(x11.messages.filter { $0.hasPrefix("paastech:") } == ["paastech: X11 forwarding is not available; \(Self.onlyPush)"], "\(x11)")
             #expect(x11.stdout.isEmpty, "\(x11)")
+            kill(agent.processIdentifier, SIGKILL)
+            _ = try await agent.wait()
         }
     }
 
@@ -153,10 +156,10 @@ struct GitPushTests {
             #expect(!remote.timedOut)
             #expect(remote.stderr.contains("paastech: port forwarding is not available"), "\(remote)")
 
-            let localPort = try freeLocalPort()
+            let localPort = try TestSockets.freeLocalPort()
             async let local = harness.ssh(key: alice, ["-N", "-L", "127.0.0.1:\(localPort):127.0.0.1:9"], timeout: .seconds(20))
             // Once ssh listens (after authentication), a connection makes it ask for a direct-tcpip channel.
-            let forwarded = try await connectAndRead(port: localPort, within: .seconds(10))
+            let forwarded = try await TestSockets.connectAndRead(port: localPort, within: .seconds(10))
             #expect(forwarded.isEmpty, "data came through the forward")
             let result = try await local
             #expect(result.status == 255, "\(result)")
@@ -177,51 +180,6 @@ struct GitPushTests {
             #expect(try await harness.siteRefs().isEmpty)
         }
     }
-}
-
-/// A port nobody listens on now (bound to 0, read, closed).
-func freeLocalPort() throws -> Int {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let bound = withUnsafePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-    }
-    guard bound == 0 else { throw HarnessError("bind failed: errno \(errno)") }
-    return try GitServerHarness.localPort(of: fd)
-}
-
-/// Connects to 127.0.0.1:`port` (retrying until something listens) and reads until the peer closes.
-func connectAndRead(port: Int, within limit: Duration) async throws -> [UInt8] {
-    let deadline = ContinuousClock.now + limit
-    while ContinuousClock.now < deadline {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        if connected != 0 {
-            try await Task.sleep(for: .milliseconds(100))
-            continue
-        }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var received: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let count = read(fd, &buffer, buffer.count)
-            if count <= 0 { break }
-            received += buffer[0..<count]
-        }
-        return received
-    }
-    throw HarnessError("nothing listened on 127.0.0.1:\(port) within \(limit)")
 }
 
 extension GitServerHarness {

@@ -79,7 +79,8 @@ struct GitServerHarness: Sendable {
         let sshSocket = try ListeningSocket.bindTCP(host: "127.0.0.1", port: 0)
         let port = try localPort(of: sshSocket)
         let server = try GitSSHServer(configuration: configuration, listeningSocket: sshSocket,
-                                      api: InternalAPIClient(socketPath: configuration.paths.apiInternalSocket), logger: logger)
+                                      api: InternalAPIClient(socketPath: configuration.paths.apiInternalSocket), logger: logger,
+                                      configurationPath: directory + "/paastech.toml")
         let group = ServiceGroup(configuration: .init(services: [api, server], logger: logger))
         let harness = GitServerHarness(
             directory: directory, configuration: configuration, store: store, alice: alice, bob: bob, strangerKey: strangerKey,

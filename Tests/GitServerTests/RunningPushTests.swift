@@ -17,7 +17,7 @@ struct RunningPushTests {
             let release = harness.directory + "/release-hook"
             try installHook("""
                 #!/bin/sh
-                echo "hello $PAASTECH_USER, project $PAASTECH_PROJECT_ID, protocol ${GIT_PROTOCOL:-none}"
+                echo "hello $PAASTECH_USER, project $PAASTECH_PROJECT_ID, protocol ${GIT_PROTOCOL:-none}, config $PAASTECH_CONFIG"
                 echo "-----> waiting"
                 while [ ! -e \(release) ]; do sleep 0.05; done
                 echo "-----> done"
@@ -43,22 +43,22 @@ struct RunningPushTests {
             #expect(result.status == 0, "\(result)")
             #expect(result.stderr.contains("remote: -----> done"), "\(result)")
             let projectID = URL(fileURLWithPath: harness.siteRepository).deletingPathExtension().lastPathComponent
-            #expect(result.stderr.contains("remote: hello alice, project \(projectID), protocol version=1"), "\(result)")
+            #expect(result.stderr.contains("remote: hello alice, project \(projectID), protocol version=1, config \(harness.directory)/paastech.toml"), "\(result)")
             #expect(try await harness.mainOfSite() == commit)
         }
     }
 
     @Test("a push that outlasts max_session_seconds is stopped and changes nothing")
     func sessionTimeLimit() async throws {
-        try await GitServerHarness.run({ $0.git.maxSessionSeconds = 2 }) { harness in
+        try await GitServerHarness.run({ $0.git.maxSessionSeconds = 5 }) { harness in
             try installHook("#!/bin/sh\necho '-----> building'\nsleep 30\n", in: harness)
             let (work, _) = try await harness.makeWorkTree("slow", files: ["main.go": Data("package main\n".utf8)])
             let started = ContinuousClock.now
             let result = try await harness.git(["push", harness.remote("alice/site.git"), "main"], key: harness.alice.privateKey, in: work)
             #expect(result.status != 0, "\(result)")
-            #expect(ContinuousClock.now - started < .seconds(15), "\(result)")
+            #expect(ContinuousClock.now - started < .seconds(20), "\(result)")
             #expect(result.stderr.contains("remote: -----> building"), "\(result)")
-            #expect(result.messages.contains("paastech: connection closed: it lasted longer than the limit of 2 seconds"), "\(result)")
+            #expect(result.messages.contains("paastech: connection closed: it lasted longer than the limit of 5 seconds"), "\(result)")
             #expect(try await harness.siteRefs().isEmpty)
         }
     }

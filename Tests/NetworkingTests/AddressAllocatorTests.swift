@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import Networking
@@ -134,5 +135,28 @@ struct AddressAllocatorTests {
         #expect(taken?.kind == .addressInUse)
         let outside = #expect(throws: AddressAllocatorError.self) { try allocator.claim(subnet.gateway, for: "x") }
         #expect(outside?.kind == .notInSubnet)
+    }
+
+    @Test func backgroundSavesReachTheFileAndReportFailures() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let subnet = try IPv4Subnet(parsing: "10.89.0.0/24")
+        let failures = Mutex(0)
+        let allocator = try AddressAllocator(subnet: subnet, stateDirectory: directory.path, savesInBackground: true) { _ in
+            failures.withLock { $0 += 1 }
+        }
+        let first = try allocator.allocate(for: "first")
+        let second = try allocator.allocate(for: "second")
+        try allocator.release(first)
+        allocator.waitUntilSaved()
+        #expect(try AddressAllocator(subnet: subnet, stateDirectory: directory.path).allocations == [second: "second"])
+
+        // A directory where the file should be: the change stands in memory, the write failure is reported.
+        try FileManager.default.removeItem(atPath: allocator.statePath)
+        try FileManager.default.createDirectory(atPath: allocator.statePath, withIntermediateDirectories: false)
+        _ = try allocator.allocate(for: "third")
+        allocator.waitUntilSaved()
+        #expect(failures.withLock { $0 } == 1)
+        #expect(allocator.allocations.count == 2)
     }
 }

@@ -142,7 +142,13 @@ struct LiveRestoreTests {
                                             limits: .init())
         #expect(adopted == nil)
         #expect(await leftover.process.waitForExit() == 128 + SIGKILL, "what was left in the cgroup was killed")
-        let state = try String(contentsOfFile: Self.settings.stateDirectory + "/addresses.json", encoding: .utf8)
+        // The state file is written in the background, soon after.
+        var state = ""
+        for _ in 0..<100 {
+            state = (try? String(contentsOfFile: Self.settings.stateDirectory + "/addresses.json", encoding: .utf8)) ?? ""
+            if !state.contains("restore-gone") { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
         #expect(!state.contains("restore-gone"), "\(state)")
         #expect(try await after.adopt(id: "restore-gone", isBuild: false, pid: leftover.pid, address: nil, egress: true,
                                       limits: .init()) == nil, "no cgroup any more")

@@ -34,6 +34,7 @@ struct NetworkPoolTests {
     func preparedNamespaceUsedOnce() async throws {
         let runner = try Self.makeRunner()
         let network = try runner.platformNetwork()
+        network.pool.fill()  // otherwise the first sandbox starts it
         #expect(await Self.eventually { network.pool.placeholderIDs.count == 2 }, "the pool fills in the background")
         let ready = Self.poolPorts()
         #expect(ready.count >= 2, "\(ready)")
@@ -50,6 +51,7 @@ struct NetworkPoolTests {
         let address = try #require(sandbox.address)
         #expect(await output.waitFor("\n"))
         #expect(output.contents == "\(address) ['lo', 'eth0']\n", "\(output.contents)")
+        network.allocator.waitUntilSaved()
         let state = try String(contentsOfFile: "/tmp/paastech-test-pool-network/addresses.json", encoding: .utf8)
         #expect(state.contains("\"\(address)\" : \"pool-user\""), "the address is recorded for the sandbox: \(state)")
 

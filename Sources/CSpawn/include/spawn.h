@@ -65,14 +65,14 @@ enum paastech_stage {
 struct paastech_spawn_plan {
     uint64_t clone_flags;          // CLONE_NEW* (CLONE_PIDFD is always added)
     int cgroup_fd;                 // >= 0: CLONE_INTO_CGROUP (cgroup v2); -1: none
-    int wait_for_parent;           // the child waits for paastech_release() (cgroup v1 attach, network)
-    int unshare_after_release;     // CLONE_NEW* to unshare once released: the cgroup namespace on cgroup v1,
-                                   // so that its root is the cgroup the parent just moved the child into
+    int wait_for_parent;           // the child waits for paastech_release() (the parent wires its network)
+    int unshare_after_release;     // CLONE_NEW* to unshare once in its cgroup: the cgroup namespace on cgroup v1,
+                                   // so that its root is the cgroup the child has just moved itself into
     const char *root;              // an empty directory: a fresh tmpfs is mounted here and pivoted into
     int template_fd;               // >= 0: a template mount namespace (paastech_build_template) the child copies
                                    // instead; `root` is then unused and operations' paths are inside the root
     const int *moved_mount_fds;    // template only: detached mounts of host directories (paastech_clone_mount),
-    char *const *moved_mount_targets;        // attached at these paths after the operations
+    char *const *moved_mount_targets;  // attached at these paths after the operations
     size_t moved_mount_count;
     const char *root_options;      // tmpfs options for the root, e.g. "mode=0755,size=16m"
     const struct paastech_operation *operations;
