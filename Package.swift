@@ -158,7 +158,7 @@ let package = Package(
         // The one executable: thin subcommands that assemble services from the libraries.
         .executableTarget(name: "paastech", dependencies: [
             "PlatformConfig", "Systemd", "Postgres", "Store", "Credentials", "API", "DevPlatform", "Sandbox",
-            "Pomegranate", "PomegranateRPC", "GitServer", "InternalAPIClient", "RepoManager", "RepoManagerRPC", "Pipeline",
+            "Pomegranate", "PomegranateRPC", "Cgroups", "GitServer", "InternalAPIClient", "RepoManager", "RepoManagerRPC", "Pipeline",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
@@ -175,7 +175,7 @@ let package = Package(
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Systemd"]),
         .testTarget(name: "NetworkingTests", dependencies: ["Networking", "Systemd"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox", "Seccomp", "Cgroups", "Networking", "Systemd"]),
-        .testTarget(name: "PomegranateTests", dependencies: ["Pomegranate", "Sandbox", "PomegranateRPC", "Systemd",
+        .testTarget(name: "PomegranateTests", dependencies: ["Pomegranate", "Sandbox", "PomegranateRPC", "Systemd", "Cgroups",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOPosix", package: "swift-nio")]),

@@ -37,13 +37,16 @@ public protocol CgroupManager: Sendable {
 /// The manager for this host: cgroup v2 when `root` is a cgroup2 mount, v1 for legacy and hybrid hosts.
 /// - Parameters:
 ///   - root: The cgroup root, `/sys/fs/cgroup` on every current distribution.
+///   - legacySubtree: cgroup v1 only: our directory below our own cgroup. Two supervisors in one cgroup
+///     (a test run beside a daemon) need different ones, or each treats the other's sandboxes as leftovers.
 ///   - logger: Receives notes such as "swap accounting is off".
 /// - Throws: ``CgroupError/unsupportedHierarchy(root:detail:)`` when neither layout is found, or an error
 ///   reading `/proc/self/cgroup`.
-public func makeCgroupManager(root: String = CgroupMode.defaultRoot, logger: Logger) throws(CgroupError) -> any CgroupManager {
+public func makeCgroupManager(root: String = CgroupMode.defaultRoot, legacySubtree: String = CgroupV1Manager.defaultSubtree,
+                              logger: Logger) throws(CgroupError) -> any CgroupManager {
     switch try CgroupMode.detect(root: root) {
     case .unified: try CgroupV2Manager(root: root, logger: logger)
-    case .legacy: try CgroupV1Manager(root: root, logger: logger)
+    case .legacy: try CgroupV1Manager(root: root, subtree: legacySubtree, logger: logger)
     }
 }
 

@@ -12,6 +12,9 @@ extension PlatformConfiguration {
         /// `firewall_table`: the nftables table (`inet <name>`) pomegranate owns; only a second platform
         /// on the same host (a test run beside a real one) needs another.
         public var firewallTable = "paastech"
+        /// `cgroup_subtree`: on cgroup v1 hosts, pomegranate's directory in each controller; like
+        /// `firewall_table`, only a second platform on the same host needs another.
+        public var cgroupSubtree = "paastech"
         /// `read_only_paths`: host paths bound read-only into every sandbox besides `/usr` (e.g. `/opt/swift`).
         public var readOnlyPaths: [String] = []
         /// `log_max_kib`: the on-disk log kept per deployment (instances and builds), in KiB.
@@ -44,6 +47,7 @@ extension PlatformConfiguration.Pomegranate: ConfigurationSection {
         ConfigurationKey("bridge", \.bridge, .interfaceName),
         ConfigurationKey("subnet", \.subnet, .ipv4Subnet),
         ConfigurationKey("firewall_table", \.firewallTable, .nftablesName),
+        ConfigurationKey("cgroup_subtree", \.cgroupSubtree, .interfaceName),
         ConfigurationKey("read_only_paths", \.readOnlyPaths,
                          .strings(like: "[\"/opt/swift\"]", elementProblem: ConfigurationSyntax.absolutePathProblem)),
         ConfigurationKey("log_max_kib", \.logMaxKiB, .integer(in: 64...1_048_576)),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cgroups
 import Foundation
 import Glibc
 import Logging
@@ -29,8 +30,9 @@ struct PomegranateCommand: AsyncParsableCommand {
         network.subnet = configuration.pomegranate.subnet
         network.stateDirectory = layout.runDirectory
         network.firewallTable = configuration.pomegranate.firewallTable
+        let cgroups = try makeCgroupManager(legacySubtree: configuration.pomegranate.cgroupSubtree, logger: logger)
         let runner = try SandboxRunner(initExecutable: initExecutable, stagingRoot: layout.runDirectory + "/root",
-                                       network: network, logger: logger)
+                                       network: network, cgroups: cgroups, logger: logger)
         let supervisor = try Supervisor(runner: runner, layout: layout, settings: settings,
                                         eventLoops: MultiThreadedEventLoopGroup.singleton, logger: logger)
         try? notifier.status("re-adopting running instances")

@@ -29,6 +29,7 @@ struct PomegranateDaemonTests {
             bridge = "ptpomd0"
             subnet = "10.94.0.0/16"
             firewall_table = "paastechpomdtest"
+            cgroup_subtree = "paastech-test-pomd"
             uid_first = 63000
             uid_count = 1000
             stop_timeout_seconds = 3

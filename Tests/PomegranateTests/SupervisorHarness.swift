@@ -1,3 +1,4 @@
+import Cgroups
 import Foundation
 import Glibc
 import Logging
@@ -17,8 +18,10 @@ enum SupervisorHarness {
         network.stateDirectory = "/tmp/paastech-test-pom-network"
         network.firewallTable = "paastechpomtest"
         // safe: the tests cannot run without the built init; failing loudly is the point
+        // Its own cgroup v1 subtree: the daemon tests' pomegranate must not take these sandboxes for leftovers.
+        let cgroups = try! makeCgroupManager(legacySubtree: "paastech-test-pom", logger: Logger(label: "test"))  // safe: see above
         return try! SandboxRunner(initExecutable: root + "/.build/debug/paastech-init", stagingRoot: "/tmp/paastech-test-pom-root",  // safe: see above
-                                  network: network)
+                                  network: network, cgroups: cgroups)
     }()
 
     static func supervisor(_ adjust: (inout SupervisorSettings) -> Void = { _ in }) throws -> Supervisor {
