@@ -47,7 +47,7 @@ extension PlatformConfiguration.Pomegranate: ConfigurationSection {
         ConfigurationKey("bridge", \.bridge, .interfaceName),
         ConfigurationKey("subnet", \.subnet, .ipv4Subnet),
         ConfigurationKey("firewall_table", \.firewallTable, .nftablesName),
-        ConfigurationKey("cgroup_subtree", \.cgroupSubtree, .interfaceName),
+        ConfigurationKey("cgroup_subtree", \.cgroupSubtree, .cgroupDirectoryName),
         ConfigurationKey("read_only_paths", \.readOnlyPaths,
                          .strings(like: "[\"/opt/swift\"]", elementProblem: ConfigurationSyntax.absolutePathProblem)),
         ConfigurationKey("log_max_kib", \.logMaxKiB, .integer(in: 64...1_048_576)),
@@ -68,6 +68,15 @@ extension ConfigurationValue where Value == String {
                 || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "-") }
             return (1...15).contains(name.utf8.count) && allowed
                 ? nil : "\"\(name)\" is not an interface name: use 1 to 15 of a-z, 0-9 and -"
+        })
+    }
+
+    /// A cgroup directory name as the Cgroups target accepts it: 1 to 64 of `a-z 0-9 -`.
+    static var cgroupDirectoryName: Self {
+        ConfigurationValue(expecting: "a directory name string like \"paastech\"", decode: { $0.string }, problem: { name in
+            let valid = (1...64).contains(name.utf8.count)
+                && name.utf8.allSatisfy { (0x61...0x7a).contains($0) || (0x30...0x39).contains($0) || $0 == 0x2d }
+            return valid ? nil : "\"\(name)\" is not a cgroup directory name: use 1 to 64 of a-z, 0-9 and -"
         })
     }
 
