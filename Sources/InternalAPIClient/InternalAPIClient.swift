@@ -51,32 +51,60 @@ public struct InternalAPIClient: Sendable {
         query: [(String, String)] = [],
         as type: Response.Type = Response.self
     ) async throws(InternalAPIError) -> Response {
+        try await send("GET", path, query: query, body: Optional<NoContent>.none, as: type)
+    }
+
+    /// An answer without a body (204), or a request without one.
+    public struct NoContent: Codable, Sendable {
+        public init() {}
+    }
+
+    /// Sends `method path?query` with `body` as JSON (if any) and decodes the JSON answer; for an
+    /// answer without a body ask for ``NoContent``. Errors as ``get(_:query:as:)``.
+    public func send<Body: Encodable, Response: Decodable>(
+        _ method: String,
+        _ path: String,
+        query: [(String, String)] = [],
+        body: Body?,
+        as type: Response.Type = Response.self
+    ) async throws(InternalAPIError) -> Response {
         let target = query.isEmpty ? path : path + "?" + query.map { "\(Self.queryValue($0))=\(Self.queryValue($1))" }.joined(separator: "&")
-        let requestLine = "GET \(target)"
+        let requestLine = "\(method) \(target)"
         guard let url = URL(httpURLWithSocketPath: socketPath, uri: target) else {
             throw InternalAPIError(request: requestLine, socketPath: socketPath, status: nil, code: InternalAPIError.invalidRequest,
                                    message: "cannot build a URL for this socket path and route")
         }
         var request = HTTPClientRequest(url: url.absoluteString)
+        request.method = .init(rawValue: method)
         request.headers.add(name: "Accept", value: "application/json")
+        if let body {
+            do {
+                request.body = .bytes(ByteBuffer(bytes: Array(try JSONEncoder().encode(body))))
+            } catch {
+                throw InternalAPIError(request: requestLine, socketPath: socketPath, status: nil, code: InternalAPIError.invalidRequest,
+                                       message: "the body does not encode: \(error)")
+            }
+            request.headers.add(name: "Content-Type", value: "application/json")
+        }
 
         let status: Int
-        let body: ByteBuffer
+        let responseBody: ByteBuffer
         do {
             let response = try await httpClient.execute(request, timeout: timeout)
             status = Int(response.status.code)
-            body = try await response.body.collect(upTo: Self.maximumResponseBytes)
+            responseBody = try await response.body.collect(upTo: Self.maximumResponseBytes)
         } catch {
             throw InternalAPIError(request: requestLine, socketPath: socketPath, status: nil, code: InternalAPIError.unreachable,
                                    message: "\(error)")
         }
-        let data = Data(body.readableBytesView)
+        let data = Data(responseBody.readableBytesView)
         guard (200..<300).contains(status) else {
             let detail = try? JSONDecoder().decode(ErrorBody.self, from: data).error
             throw InternalAPIError(request: requestLine, socketPath: socketPath, status: status,
                                    code: detail?.code ?? "http_\(status)",
                                    message: detail?.message ?? String(decoding: data.prefix(200), as: UTF8.self))
         }
+        if data.isEmpty, let none = NoContent() as? Response { return none }
         do {
             return try JSONDecoder().decode(Response.self, from: data)
         } catch {

@@ -1,6 +1,6 @@
 import Glibc
 import NIOCore
-import NIOPosix
+import Synchronization
 
 /// A pipe for one output stream of a sandbox: the sandbox writes to `writeEnd`; pomegranate reads
 /// `readEnd` line by line on an event loop.
@@ -28,74 +28,64 @@ struct OutputPipe {
 }
 
 /// Reads a pipe on an event loop and calls `onLine` for each line (without its newline); a line
-/// longer than `maxLineBytes` is cut into pieces. `onEnd` runs once, at end-of-file.
+/// longer than `maxLineBytes` is cut into pieces. `onEnd` runs once, at end-of-file, after the last line.
 enum LineReader {
     static let maxLineBytes = 16 * 1024
 
     /// Takes ownership of `fd`.
     static func start(fd: Int32, on group: any EventLoopGroup, onLine: @escaping @Sendable (String) -> Void,
                       onEnd: @escaping @Sendable () -> Void = {}) async throws {
-        _ = try await NIOPipeBootstrap(group: group)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(LineSplitter(onLine: onLine, onEnd: onEnd))
-                }
-            }
-            .takingOwnershipOfDescriptor(input: fd)
-            .get()
+        let splitter = LineSplitter(onLine: onLine)
+        try await PipeChannels.read(fd: fd, on: group, onData: splitter.consume, onEnd: {
+            splitter.flush()
+            onEnd()
+        })
     }
 }
 
-private final class LineSplitter: ChannelInboundHandler {
-    typealias InboundIn = ByteBuffer
-
+/// Cuts a byte stream into lines. The channel calls it from one event loop; the lock only makes that
+/// provable to the compiler.
+private final class LineSplitter: Sendable {
     let onLine: @Sendable (String) -> Void
-    let onEnd: @Sendable () -> Void
-    var pending: [UInt8] = []
-    var ended = false
+    let pending = Mutex<[UInt8]>([])
 
-    init(onLine: @escaping @Sendable (String) -> Void, onEnd: @escaping @Sendable () -> Void) {
+    init(onLine: @escaping @Sendable (String) -> Void) {
         self.onLine = onLine
-        self.onEnd = onEnd
     }
 
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let buffer = unwrapInboundIn(data)
-        for byte in buffer.readableBytesView {
-            if byte == UInt8(ascii: "\n") {
-                emit()
-            } else {
-                pending.append(byte)
-                if pending.count >= LineReader.maxLineBytes { emit() }
+    func consume(_ bytes: [UInt8]) {
+        for line in pending.withLock({ pending in
+            var lines: [[UInt8]] = []
+            for byte in bytes {
+                if byte == UInt8(ascii: "\n") {
+                    lines.append(pending)
+                    pending.removeAll(keepingCapacity: true)
+                } else {
+                    pending.append(byte)
+                    if pending.count >= LineReader.maxLineBytes {
+                        lines.append(pending)
+                        pending.removeAll(keepingCapacity: true)
+                    }
+                }
             }
+            return lines
+        }) {
+            emit(line)
         }
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        // End-of-file on the pipe: every writer (the app and its children) has gone.
-        if case .inputClosed? = event as? ChannelEvent {
-            finish()
-            context.close(promise: nil)
+    /// End-of-file: a last line without a newline still counts.
+    func flush() {
+        let rest = pending.withLock { pending in
+            defer { pending.removeAll() }
+            return pending
         }
-        context.fireUserInboundEventTriggered(event)
+        if !rest.isEmpty { emit(rest) }
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
-        finish()
-        context.fireChannelInactive()
-    }
-
-    private func finish() {
-        guard !ended else { return }
-        ended = true
-        if !pending.isEmpty { emit() }
-        onEnd()
-    }
-
-    private func emit() {
-        var text = String(decoding: pending, as: UTF8.self)
+    private func emit(_ bytes: [UInt8]) {
+        var text = String(decoding: bytes, as: UTF8.self)
         if text.hasSuffix("\r") { text.removeLast() }
-        pending.removeAll(keepingCapacity: true)
         onLine(text)
     }
 }

@@ -64,6 +64,14 @@ struct PomegranateDaemonTests {
             _ = await child.waitForExit()
         }
 
+        func stopDeployment(_ deploymentID: String) async throws {
+            try await PomegranateConnection.withClient(socketPath: socket) { client in
+                var stop = Paastech_Pomegranate_V1_StopRequest()
+                stop.deploymentID = deploymentID
+                _ = try await client.stop(stop)
+            }
+        }
+
         func logLines(deploymentID: String) async throws -> [String] {
             try await PomegranateConnection.withClient(socketPath: socket) { client in
                 var logs = Paastech_Pomegranate_V1_LogsRequest()
@@ -157,11 +165,7 @@ struct PomegranateDaemonTests {
         #expect(bothRuns, "\(lines)")
         #expect(lines.contains { $0.contains("re-adopted") })
 
-        try await PomegranateConnection.withClient(socketPath: daemon.socket) { client in
-            var stop = Paastech_Pomegranate_V1_StopRequest()
-            stop.deploymentID = request.deploymentID
-            _ = try await client.stop(stop)
-        }
+        try await daemon.stopDeployment(request.deploymentID)
         await daemon.stop()
     }
 
@@ -196,11 +200,7 @@ struct PomegranateDaemonTests {
             environment: ["PATH": "/usr/bin:/bin"], passingFDs: [])
         #expect(await unknown.waitForExit() != .exited(code: 0))
 
-        try await PomegranateConnection.withClient(socketPath: daemon.socket) { client in
-            var stop = Paastech_Pomegranate_V1_StopRequest()
-            stop.deploymentID = request.deploymentID
-            _ = try await client.stop(stop)
-        }
+        try await daemon.stopDeployment(request.deploymentID)
         await daemon.stop()
     }
 

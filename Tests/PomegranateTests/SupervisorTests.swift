@@ -42,6 +42,26 @@ struct SupervisorTests {
         #expect(HTTPProbe.get(address: newAddress, timeoutMilliseconds: 300) == nil)
     }
 
+    @Test func scalingStartsAndStopsInstancesOfTheServingRelease() async throws {
+        let supervisor = try SupervisorHarness.supervisor()
+        let identity = SupervisorHarness.identity()
+        _ = try await supervisor.deploy(identity, SupervisorHarness.webSpec(
+            release: "r1", directory: try SupervisorHarness.releaseDirectory(serving: "scaled"), instances: 1, hosts: ["web.shop.apps.test"]))
+        _ = try await supervisor.promote(deploymentID: identity.deploymentID, releaseID: "r1")
+        let up = try await supervisor.scale(deploymentID: identity.deploymentID, instances: 3)
+        #expect(up.count == 3 && up.allSatisfy { $0.state == .running })
+        for instance in up {
+            #expect(await SupervisorHarness.waitForHTTP(try #require(instance.address)) == "scaled")
+        }
+        var routes = await supervisor.watchRoutes().makeAsyncIterator()
+        #expect(Set(await routes.next()?.routes.first?.backends ?? []) == Set(up.compactMap(\.address)))
+        let down = try await supervisor.scale(deploymentID: identity.deploymentID, instances: 1)
+        #expect(down.count == 1)
+        #expect(await routes.next()?.routes.first?.backends.count == 1)
+        await #expect(throws: PomegranateError.unknownDeployment("nope")) { try await supervisor.scale(deploymentID: "nope", instances: 2) }
+        _ = await supervisor.stop(deploymentID: identity.deploymentID)
+    }
+
     @Test func aCrashLoopIsRestartedWithBackoffAndItsLogsStay() async throws {
         let supervisor = try SupervisorHarness.supervisor { $0.restartBackoffMaxSeconds = 2 }
         let identity = SupervisorHarness.identity(deployment: "worker")
