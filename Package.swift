@@ -69,6 +69,7 @@ let package = Package(
         ], exclude: ["Embedded"], plugins: ["EmbedFiles"]),
         .target(name: "Credentials", dependencies: ["COpenSSL"]),
         .target(name: "Mail", dependencies: [
+            "Systemd",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "API", dependencies: [
@@ -169,7 +170,7 @@ let package = Package(
         .testTarget(name: "SystemdTests", dependencies: ["Systemd",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
-        .testTarget(name: "CredentialsTests", dependencies: ["Credentials"]),
+        .testTarget(name: "CredentialsTests", dependencies: ["Credentials", "Systemd"]),
         .testTarget(name: "MailTests", dependencies: ["Mail"]),
         .testTarget(name: "SeccompTests", dependencies: ["Seccomp", "CSeccomp"]),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "Systemd"]),
@@ -193,7 +194,7 @@ let package = Package(
         .testTarget(name: "IntegrationTests", dependencies: ["DevPlatform", "Postgres", "Systemd"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "DevPlatform"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Postgres", "DevPlatform"]),
-        .testTarget(name: "APITests", dependencies: ["API", "Store", "Postgres", "DevPlatform", "PlatformConfig", "Credentials",
+        .testTarget(name: "APITests", dependencies: ["API", "Store", "Postgres", "DevPlatform", "PlatformConfig", "Credentials", "Systemd",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -23,8 +23,39 @@ public struct DevLayout: Sendable {
 public struct DevPorts: Sendable {
     public var host = "127.0.0.1"
     public var api = 8081
+    /// `paastech gitd`: `git push ssh://git@127.0.0.1:2222/<user>/<project>.git`.
+    public var ssh = 2222
 
     public init() {}
+}
+
+/// How the dev platform's sandboxes stay apart from a production install's (and another dev platform's)
+/// on the same host: their own bridge, subnet, nftables table, cgroup v1 subtree and uid range.
+public struct DevSandboxes: Sendable {
+    /// The nftables table and cgroup subtree; the bridge is this name followed by "0".
+    public var name = "paastechdev"
+    public var subnet = "10.87.0.0/16"
+    public var firstUID = 300_000
+
+    public init() {}
+
+    /// Checks the name can be all of those things: [a-z][a-z0-9]{0,13} (the bridge name must fit 15 bytes).
+    public init(name: String, subnet: String, firstUID: Int) throws(DevOptionError) {
+        guard let first = name.utf8.first, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first), name.utf8.count <= 14,
+              name.utf8.allSatisfy({ (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) })
+        else { throw DevOptionError("--sandbox-name must be 1 to 14 of a-z and 0-9, starting with a letter (it names a bridge, a table and a cgroup)") }
+        self.name = name
+        self.subnet = subnet
+        self.firstUID = firstUID
+    }
+
+    public var bridge: String { name + "0" }
+}
+
+/// A bad `paastech dev` option.
+public struct DevOptionError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// What `paastech dev` writes to `dev.json` for tests and tools, and prints for a person.
@@ -36,6 +67,8 @@ public struct DevSummary: Codable, Sendable, Equatable {
     }
 
     public var apiURL: String
+    /// `git remote add paastech <gitURL>/<user>/<project>.git`; nil when the platform runs without gitd.
+    public var gitURL: String?
     public var apiInternalSocket: String
     public var databaseConnectionInfo: String
     public var mailDirectory: String
@@ -43,7 +76,7 @@ public struct DevSummary: Codable, Sendable, Equatable {
     public var admin: Admin
 
     enum CodingKeys: String, CodingKey {
-        case apiURL = "api_url", apiInternalSocket = "api_internal_socket",
+        case apiURL = "api_url", gitURL = "git_url", apiInternalSocket = "api_internal_socket",
              databaseConnectionInfo = "database_conninfo", mailDirectory = "mail_directory",
              configurationFile = "configuration_file", admin
     }

@@ -13,13 +13,16 @@ import Systemd
 public struct DevPlatform: Sendable {
     public let layout: DevLayout
     public let ports: DevPorts
+    public let sandboxes: DevSandboxes
     /// The multi-call binary to start the daemons from.
     public let executable: String
     let logger: Logger
 
-    public init(stateDirectory: String, ports: DevPorts = DevPorts(), executable: String, logger: Logger) {
+    public init(stateDirectory: String, ports: DevPorts = DevPorts(), sandboxes: DevSandboxes = DevSandboxes(),
+                executable: String, logger: Logger) {
         layout = DevLayout(stateDirectory: stateDirectory)
         self.ports = ports
+        self.sandboxes = sandboxes
         self.executable = executable
         self.logger = logger
     }
@@ -83,6 +86,16 @@ public struct DevPlatform: Sendable {
             [log]
             level = "info"
 
+            [git]
+            listen = \(toml("\(ports.host):\(ports.ssh)"))
+
+            [pomegranate]
+            bridge = \(toml(sandboxes.bridge))
+            subnet = \(toml(sandboxes.subnet))
+            firewall_table = \(toml(sandboxes.name))
+            cgroup_subtree = \(toml(sandboxes.name))
+            uid_first = \(sandboxes.firstUID)
+
             """
         try text.write(to: layout.configuration, atomically: true, encoding: .utf8)
         return try PlatformConfiguration.parse(text, file: layout.configuration.path)
@@ -107,6 +120,7 @@ public struct DevPlatform: Sendable {
         }
         return DevSummary(
             apiURL: "http://\(ports.host):\(ports.api)",
+            gitURL: geteuid() == 0 ? "ssh://git@\(ports.host):\(ports.ssh)" : nil,
             apiInternalSocket: layout.apiInternalSocket.path,
             databaseConnectionInfo: postgres.conninfo,
             mailDirectory: layout.mail.path,
@@ -125,9 +139,10 @@ public struct DevPlatform: Sendable {
                 .init(fd: try ListeningSocket.bindUnix(path: layout.apiInternalSocket.path, mode: 0o660), name: "internal"),
             ],
             logger: logger)
-        // Sandboxes need root (namespaces, cgroups, the bridge); without it the platform runs without apps.
+        // Sandboxes need root (namespaces, cgroups, the bridge); without it the platform runs without apps,
+        // and without apps there is nothing to push to.
         guard geteuid() == 0 else {
-            logger.warning("not root: pomegranate (builds and apps) is not started")
+            logger.warning("not root: pomegranate (builds and apps), the repo manager and gitd are not started")
             return [api]
         }
         let pomegranate = DaemonProcess(
@@ -135,7 +150,16 @@ public struct DevPlatform: Sendable {
             sockets: [.init(fd: try ListeningSocket.bindUnix(path: configuration.paths.pomegranateSocket, mode: 0o600),
                             name: "pomegranate")],
             logger: logger)
-        return [api, pomegranate]
+        let repoManager = DaemonProcess(
+            name: "repo-manager", executable: executable, arguments: ["repo-manager"], environment: environment,
+            sockets: [.init(fd: try ListeningSocket.bindUnix(path: configuration.paths.repoManagerSocket, mode: 0o600),
+                            name: "repo-manager")],
+            logger: logger)
+        let gitd = DaemonProcess(
+            name: "gitd", executable: executable, arguments: ["gitd"], environment: environment,
+            sockets: [.init(fd: try ListeningSocket.bindTCP(host: ports.host, port: ports.ssh), name: "gitd")],
+            logger: logger)
+        return [api, pomegranate, repoManager, gitd]
     }
 
     private func writeSummary(_ summary: DevSummary) throws {
@@ -150,6 +174,7 @@ public struct DevPlatform: Sendable {
 
         PaaSTech dev platform is running. Ctrl-C stops it (data is kept).
           API            \(summary.apiURL)/v1   (OpenAPI: \(summary.apiURL)/v1/openapi.json)
+          git            \(summary.gitURL.map { "git remote add paastech \($0)/<user>/<project>.git" } ?? "not running (run as root)")
           internal API   \(summary.apiInternalSocket)
           mail           \(summary.mailDirectory)
           admin          \(summary.admin.username) / \(summary.admin.password)

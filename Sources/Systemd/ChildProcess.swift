@@ -32,8 +32,10 @@ public final class ChildProcess: Sendable {
     ///   - arguments: `argv[1...]`; `argv[0]` is `executable`.
     ///   - environment: The child's whole environment.
     ///   - fds: Open descriptors to pass; `fds[i]` becomes fd `3 + i` in the child. The caller keeps its own.
-    ///   - output: When given, the child's stdout and stderr both go to this descriptor.
+    ///   - output: When given, the child's stdout, and its stderr too unless `errorOutput` is given.
+    ///   - errorOutput: When given, the child's stderr.
     ///   - input: When given, the child's stdin.
+    ///   - directory: When given, the child's working directory.
     /// - Returns: The running child. Reap it with ``waitForExit()`` (or ``waitForExitBlocking()`` on a
     ///   thread that may block).
     public static func spawn(
@@ -42,7 +44,9 @@ public final class ChildProcess: Sendable {
         environment: [String: String],
         passingFDs fds: [Int32],
         output: Int32? = nil,
-        input: Int32? = nil
+        errorOutput: Int32? = nil,
+        input: Int32? = nil,
+        directory: String? = nil
     ) throws -> ChildProcess {
         let firstFree = SocketActivation.firstDescriptor + Int32(fds.count)
         // Copies above the target range first, so dup2(source, 3 + i) never overwrites another source and
@@ -64,7 +68,12 @@ public final class ChildProcess: Sendable {
         }
         if let output {
             try check(posix_spawn_file_actions_adddup2(&actions, output, 1), "posix_spawn_file_actions_adddup2(\(output), 1)")
-            try check(posix_spawn_file_actions_adddup2(&actions, output, 2), "posix_spawn_file_actions_adddup2(\(output), 2)")
+        }
+        if let errors = errorOutput ?? output {
+            try check(posix_spawn_file_actions_adddup2(&actions, errors, 2), "posix_spawn_file_actions_adddup2(\(errors), 2)")
+        }
+        if let directory {
+            try check(posix_spawn_file_actions_addchdir_np(&actions, directory), "posix_spawn_file_actions_addchdir_np(\(directory))")
         }
         for (index, copy) in copies.enumerated() {
             let target = SocketActivation.firstDescriptor + Int32(index)

@@ -16,12 +16,28 @@ struct DevCommand: AsyncParsableCommand {
     @Option(help: "Port of the API.")
     var apiPort = 8081
 
+    @Option(help: "Port of the git server (git push over SSH).")
+    var sshPort = 2222
+
+    @Option(help: "Name of the sandboxes' nftables table and cgroup subtree (the bridge adds a 0): set it to run a second dev platform.")
+    var sandboxName = DevSandboxes().name
+
+    @Option(help: "Subnet of the sandboxes' bridge.")
+    var sandboxSubnet = DevSandboxes().subnet
+
     func run() async throws {
         LoggingSystemSetup.bootstrap(identifier: "paastech-dev", level: .info)
         var ports = DevPorts()
         ports.api = apiPort
+        ports.ssh = sshPort
+        let sandboxes: DevSandboxes
+        do {
+            sandboxes = try DevSandboxes(name: sandboxName, subnet: sandboxSubnet, firstUID: DevSandboxes().firstUID)
+        } catch {
+            throw ValidationError(error.description)
+        }
         let executable = try Self.ownExecutable()
-        try await DevPlatform(stateDirectory: stateDir, ports: ports, executable: executable,
+        try await DevPlatform(stateDirectory: stateDir, ports: ports, sandboxes: sandboxes, executable: executable,
                               logger: Logger(label: "paastech-dev")).run()
     }
 

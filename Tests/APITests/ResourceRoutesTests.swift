@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Store
+import Systemd
 import Testing
 
 /// Generates a real key pair with ssh-keygen and returns the public key line.
@@ -8,12 +9,10 @@ func generateSSHKey(type: String, bits: Int? = nil) throws -> String {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("paastech-key-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-keygen")
-    process.arguments = ["-q", "-t", type, "-N", "", "-C", "test@host", "-f", directory.appendingPathComponent("id").path]
-        + (bits.map { ["-b", String($0)] } ?? [])
-    try process.run()
-    process.waitUntilExit()
+    let result = try ProgramRun("/usr/bin/ssh-keygen",
+        ["-q", "-t", type, "-N", "", "-C", "test@host", "-f", directory.appendingPathComponent("id").path] + (bits.map { ["-b", String($0)] } ?? []),
+        environment: ProcessInfo.processInfo.environment).runBlocking()
+    try #require(result.exitCode == 0, "ssh-keygen failed: \(result)")
     return try String(contentsOf: directory.appendingPathComponent("id.pub"), encoding: .utf8)
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Systemd
 import Testing
 
 @testable import Credentials
@@ -12,17 +13,9 @@ import Testing
     }
 
     static func run(_ argv: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: argv[0])
-        process.arguments = Array(argv.dropFirst())
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(argv) failed")
-        return String(decoding: data, as: UTF8.self)
+        let result = try ProgramRun(argv[0], Array(argv.dropFirst()), environment: ProcessInfo.processInfo.environment).runBlocking()
+        #expect(result.exitCode == 0, "\(argv) failed: \(result)")
+        return result.stdoutText
     }
 
     static func generate(_ keygenArguments: [String], comment: String = "alice@laptop") throws -> GeneratedKey {

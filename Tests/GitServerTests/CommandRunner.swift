@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Synchronization
+import Systemd
 
 /// Runs a real program (ssh, git, ssh-keygen) with an argv array, separate stdout and stderr, no stdin,
 /// and a time limit after which it is killed.
@@ -43,38 +44,29 @@ final class RunningCommand: Sendable {
         stderrURL = base.appendingPathExtension("err")
         _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
-        let stdoutHandle = try FileHandle(forWritingTo: stdoutURL)
-        let stderrHandle = try FileHandle(forWritingTo: stderrURL)
-
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = environment
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = stdoutHandle
-        process.standardError = stderrHandle
-
-        let finished = AsyncStream<Int32>.makeStream()
-        process.terminationHandler = { process in
-            try? stdoutHandle.close()
-            try? stderrHandle.close()
-            finished.continuation.yield(process.terminationStatus)
-            finished.continuation.finish()
-        }
-        try process.run()
-        let pid = process.processIdentifier
-        processIdentifier = pid
+        // Files, not pipes: the output can be read while the program runs, and nothing blocks on a full pipe.
+        // ChildProcess, not Foundation's Process: see Systemd's ProgramRun for why Process hangs with ssh.
+        let stdoutFD = open(stdoutURL.path, O_WRONLY | O_CLOEXEC)
+        let stderrFD = open(stderrURL.path, O_WRONLY | O_CLOEXEC)
+        let null = open("/dev/null", O_RDONLY | O_CLOEXEC)
+        defer { [stdoutFD, stderrFD, null].filter { $0 >= 0 }.forEach { close($0) } }
+        guard stdoutFD >= 0, stderrFD >= 0, null >= 0 else { throw HarnessError("cannot open the output files of \(executable)") }
+        let child = try ChildProcess.spawn(executable: executable, arguments: arguments, environment: environment, passingFDs: [],
+                                           output: stdoutFD, errorOutput: stderrFD, input: null, directory: directory)
+        processIdentifier = child.pid
         let timedOut = self.timedOut
         let killer = Task {
             try await Task.sleep(for: timeout)
             timedOut.set()
-            kill(pid, SIGKILL)
+            try? child.signal(SIGKILL)
         }
         status = Task {
             defer { killer.cancel() }
-            for await status in finished.stream { return status }
-            throw HarnessError("\(executable) ended without a status")
+            switch await child.waitForExit() {
+            case .exited(let code): return code
+            case .signaled(let signal): return 128 + signal
+            case .statusUnavailable(let error): throw error
+            }
         }
     }
 

@@ -7,6 +7,7 @@ struct DevCommandTests {
         let raw: [String: Any]
         var apiURL: String { raw["api_url"] as? String ?? "" }
         var internalSocket: String { raw["api_internal_socket"] as? String ?? "" }
+        var gitURL: String? { raw["git_url"] as? String }
         var admin: (String, String) {
             let admin = raw["admin"] as? [String: Any] ?? [:]
             return (admin["username"] as? String ?? "", admin["password"] as? String ?? "")
@@ -14,12 +15,15 @@ struct DevCommandTests {
     }
 
     /// Starts `paastech dev`, waits for dev.json and a healthy API, runs `body`, then Ctrl-C.
-    func withDevPlatform(stateDirectory: URL, port: Int, _ body: (Summary) async throws -> Void) async throws {
+    /// Its own sandbox network, firewall table and cgroup subtree, and free ports: a dev platform or a
+    /// production install on this machine is not disturbed, nor are other tests' sandboxes.
+    func withDevPlatform(stateDirectory: URL, port: Int, sshPort: Int, _ body: (Summary) async throws -> Void) async throws {
         let binary = try Binary.path()
         let summaryFile = stateDirectory.appendingPathComponent("dev.json")
         try? FileManager.default.removeItem(at: summaryFile.appendingPathExtension("stale"))
         let started = Date()
-        let dev = try RunningProcess(binary, ["dev", "--state-dir", stateDirectory.path, "--api-port", String(port)])
+        let dev = try RunningProcess(binary, ["dev", "--state-dir", stateDirectory.path, "--api-port", String(port),
+                                              "--ssh-port", String(sshPort), "--sandbox-name", "ptdevtest", "--sandbox-subnet", "10.95.0.0/16"])
         let ready = try await eventually(timeout: .seconds(120)) {
             let modified = (try? FileManager.default.attributesOfItem(atPath: summaryFile.path)[.modificationDate] as? Date) ?? .distantPast
             guard modified >= started.addingTimeInterval(-1) else { return false }
@@ -47,9 +51,11 @@ struct DevCommandTests {
     func devPlatform() async throws {
         let state = try temporaryDirectory("dev")
         let port = try freePort()
+        let sshPort = try freePort()
         var firstPassword = ""
-        try await withDevPlatform(stateDirectory: state, port: port) { summary in
+        try await withDevPlatform(stateDirectory: state, port: port, sshPort: sshPort) { summary in
             #expect(summary.apiURL == "http://127.0.0.1:\(port)")
+            if geteuid() == 0 { #expect(summary.gitURL == "ssh://git@127.0.0.1:\(sshPort)") }
             let (username, password) = summary.admin
             firstPassword = password
             let (status, body) = try await curl(["\(summary.apiURL)/v1/auth/login", "-H", "Content-Type: application/json",
@@ -77,7 +83,7 @@ struct DevCommandTests {
             #expect(try await curl(["\(summary.apiURL)/metrics"]).0 == 404)
             #expect(try await curl(["\(summary.apiURL)/internal/v1/ssh-key-owner?fingerprint=SHA256:x"]).0 == 404)
         }
-        try await withDevPlatform(stateDirectory: state, port: port) { summary in
+        try await withDevPlatform(stateDirectory: state, port: port, sshPort: sshPort) { summary in
             #expect(summary.admin.1 == firstPassword, "the admin keeps its password")
             let (status, body) = try await curl(["\(summary.apiURL)/v1/auth/login", "-H", "Content-Type: application/json",
                                            "-d", #"{"login":"keeper","password":"long enough pw"}"#])

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Systemd
 import Testing
 
 @testable import Networking
@@ -62,7 +63,7 @@ final class TestHost {
 
     let socket: NetlinkSocket
     var namespaces: [TestNamespace] = []
-    var processes: [Process] = []
+    var processes: [ChildProcess] = []
     var linksToDelete: [String] = []
     let directory: TemporaryDirectory
 
@@ -111,10 +112,7 @@ final class TestHost {
     }
 
     func tearDown() {
-        for process in processes where process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        for process in processes { Command.stop(process) }
         for namespace in namespaces { namespace.close() }
         removeLeftovers()
         directory.remove()

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Systemd
 import Testing
 
 @testable import Networking
@@ -13,20 +14,11 @@ struct CommandResult {
 
 /// Runs test helpers (ip, nsenter, python3) from argv arrays; the code under test never does.
 enum Command {
-    /// Runs `argv` to completion and returns its exit status and combined stdout and stderr.
+    /// Runs `argv` to completion and returns its exit status and stdout followed by stderr.
     @discardableResult
     static func run(_ argv: [String]) throws -> CommandResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: argv[0])
-        process.arguments = Array(argv.dropFirst())
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CommandResult(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+        let result = try ProgramRun(argv[0], Array(argv.dropFirst()), environment: ProcessInfo.processInfo.environment).runBlocking()
+        return CommandResult(status: result.exitCode ?? -1, output: result.stdoutText + result.stderrText)
     }
 
     /// Runs `argv` and returns its output, or fails the test with it.
@@ -42,27 +34,30 @@ enum Command {
         try JSONSerialization.jsonObject(with: Data(try check(argv).utf8))
     }
 
-    /// Starts `argv` without waiting for it.
-    static func start(_ argv: [String]) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: argv[0])
-        process.arguments = Array(argv.dropFirst())
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
+    /// Starts `argv` without waiting for it, its standard streams on /dev/null.
+    static func start(_ argv: [String]) throws -> ChildProcess {
+        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+        defer { Glibc.close(null) }
+        return try ChildProcess.spawn(executable: argv[0], arguments: Array(argv.dropFirst()),
+                                      environment: ProcessInfo.processInfo.environment, passingFDs: [], output: null, input: null)
+    }
+
+    /// Kills and reaps a started program. SIGKILL: children inherit the test runner's ignored and blocked
+    /// signals, which may include SIGTERM.
+    static func stop(_ process: ChildProcess) {
+        try? process.signal(SIGKILL)
+        _ = process.waitForExitBlocking()
     }
 }
 
 /// A network namespace of our own: `unshare --net sleep` keeps it alive, and it disappears with that
 /// process even if the test crashes.
 final class TestNamespace {
-    let process: Process
+    let process: ChildProcess
     /// An open descriptor of the namespace.
     let fd: Int32
 
-    var pid: pid_t { process.processIdentifier }
+    var pid: pid_t { process.pid }
     /// For `nsenter`.
     var path: String { "/proc/\(pid)/ns/net" }
 
@@ -73,10 +68,10 @@ final class TestNamespace {
         var identity = ours
         for _ in 0..<500 where identity == ours {
             usleep(2_000)
-            identity = (try? Self.namespaceIdentity("/proc/\(process.processIdentifier)/ns/net")) ?? ours
+            identity = (try? Self.namespaceIdentity("/proc/\(process.pid)/ns/net")) ?? ours
         }
         try #require(identity != ours, "unshare --net did not create a namespace")
-        fd = try NetworkNamespace.open(pid: process.processIdentifier)
+        fd = try NetworkNamespace.open(pid: process.pid)
     }
 
     /// Runs `argv` inside the namespace.
@@ -86,11 +81,7 @@ final class TestNamespace {
 
     func close() {
         Glibc.close(fd)
-        // SIGKILL: children inherit the test runner's ignored and blocked signals, which may include SIGTERM.
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        Command.stop(process)
     }
 
     private static func namespaceIdentity(_ path: String) throws -> String {

@@ -57,10 +57,6 @@ struct RepoManagerHarness {
     /// Runs the git command line with a private, empty configuration and a fixed identity.
     @discardableResult
     func git(_ arguments: [String], in directory: String? = nil) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/git")
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         var environment = ProcessInfo.processInfo.environment
         for name in SystemdEnvironment.variablesToStrip { environment[name] = nil }
         environment["HOME"] = base
@@ -69,19 +65,10 @@ struct RepoManagerHarness {
         environment["GIT_AUTHOR_EMAIL"] = "ada@example.com"
         environment["GIT_COMMITTER_NAME"] = "Ada Lovelace"
         environment["GIT_COMMITTER_EMAIL"] = "ada@example.com"
-        process.environment = environment
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let outputData = output.fileHandleForReading.readDataToEndOfFile()
-        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: outputData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard process.terminationStatus == 0 else {
-            throw GitCommandFailed(arguments: arguments, status: process.terminationStatus,
-                                   stderr: String(decoding: errorData, as: UTF8.self))
+        let result = try ProgramRun("/usr/bin/git", arguments, environment: environment, directory: directory).runBlocking()
+        let text = result.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard result.exitCode == 0 else {
+            throw GitCommandFailed(arguments: arguments, status: result.exitCode ?? -1, stderr: result.stderrText)
         }
         return text
     }

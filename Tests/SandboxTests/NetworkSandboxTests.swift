@@ -58,7 +58,7 @@ struct NetworkSandboxTests {
             """], hostname: "probe", uid: 61000, gid: 61000, network: .bridged(egress: true))
         probe.id = "net-probe"
         let result = try await SandboxHarness.run(probe)
-        #expect(result.output.contains("\(a) blocked"), "\(result.output)")
+        #expect(result.output.contains("\(a) blocked"), "\(result.output) \(result.exit)")
         #expect(result.output.contains("10.90.0.1 blocked"), "\(result.output)")
 
         let (status, table) = try await Self.output(["/usr/sbin/nft", "list", "table", "inet", "paastechsandboxtest"])

@@ -1,5 +1,7 @@
+import Cgroups
 import Foundation
 import Glibc
+import Logging
 import Sandbox
 import Testing
 
@@ -20,8 +22,11 @@ enum SandboxHarness {
         network.subnet = "10.90.0.0/16"
         network.stateDirectory = "/tmp/paastech-test-sandbox-network"
         network.firewallTable = "paastechsandboxtest"
+        // Its own cgroup v1 subtree: a pomegranate started by another test (paastech dev) must not take these
+        // sandboxes for its own leftovers and kill them.
+        let cgroups = try! makeCgroupManager(legacySubtree: "paastech-test-sandbox", logger: Logger(label: "test"))  // safe: see above
         return try! SandboxRunner(initExecutable: initPath, stagingRoot: "/tmp/paastech-test-sandbox-root",  // safe: see above
-                                  network: network)
+                                  network: network, cgroups: cgroups)
     }()
 
     struct Result {
