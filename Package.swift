@@ -73,7 +73,9 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "API", dependencies: [
-            "PlatformConfig", "Systemd", "Postgres", "Store", "Credentials", "Mail",
+            "PlatformConfig", "Systemd", "Postgres", "Store", "Credentials", "Mail", "RepoManagerRPC", "PomegranateRPC",
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -195,6 +197,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "DevPlatform"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Postgres", "DevPlatform"]),
         .testTarget(name: "APITests", dependencies: ["API", "Store", "Postgres", "DevPlatform", "PlatformConfig", "Credentials", "Systemd",
+            "RepoManager",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import Store
 
-/// The internal endpoints the deploy pipeline (`paastech hook post-receive`, run by git as the git
+/// The internal endpoints the deploy pipeline (`paastech hook pre-receive`, run by git as the git
 /// user) uses: the pushed project, the deployments it detected, and its release rows.
 extension ControlPlane {
     struct NewReleaseBody: Decodable {

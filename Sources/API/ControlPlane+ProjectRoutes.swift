@@ -32,6 +32,13 @@ extension ControlPlane {
             }
             let body = try await request.decodeJSON(ProjectRequest.self, context: context)
             let project = try await store.createProject(userID: user.id, name: body.name)
+            do {
+                try await agents.createRepository(projectID: project.uuid, defaultBranch: project.defaultBranch)
+            } catch {
+                // No repository, no project: the name stays free and nothing is half made.
+                _ = try? await store.deleteProject(uuid: project.uuid, for: .user(user.id))
+                throw error
+            }
             await audit(context, "project.created", target: project.name)
             return EditedResponse(status: .created, response: projectBody(project))
         }
@@ -48,13 +55,32 @@ extension ControlPlane {
                                                               defaultBranch: body.defaultBranch) else {
                 throw APIError.notFound("project")
             }
+            if body.defaultBranch != nil {
+                // Only HEAD of the bare repository follows (what `git clone` checks out); the pipeline asks
+                // the API which branch deploys, so a failure here is logged, not fatal.
+                do {
+                    try await agents.createRepository(projectID: project.uuid, defaultBranch: project.defaultBranch)
+                } catch {
+                    logger.warning("could not move the repository's HEAD", metadata: ["project": "\(project.uuid)", "error": "\(error)"])
+                }
+            }
             await audit(context, "project.updated", target: project.name)
             return projectBody(project)
         }
 
         v1.delete("projects/:uuid") { _, context in
             let project = try await requireProject(context)
-            guard try await store.deleteProject(uuid: project.uuid, for: try context.viewer()) else {
+            let viewer = try context.viewer()
+            // Apps first, then the repository, then the rows: a failure leaves the project there to delete again.
+            // Pomegranate knows only deployments that were deployed, which takes a release.
+            var deployed: [UUID] = []
+            for deployment in try await store.deployments(projectUUID: project.uuid, for: viewer) ?? []
+            where try await !(store.releases(deploymentUUID: deployment.uuid, for: viewer, limit: 1) ?? []).isEmpty {
+                deployed.append(deployment.uuid)
+            }
+            try await agents.stopDeployments(deployed)
+            try await agents.deleteRepository(projectID: project.uuid)
+            guard try await store.deleteProject(uuid: project.uuid, for: viewer) else {
                 throw APIError.notFound("project")
             }
             await audit(context, "project.deleted", target: project.name)

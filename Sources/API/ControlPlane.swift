@@ -12,14 +12,18 @@ public struct ControlPlane: Sendable {
     public let store: PlatformStore
     public let configuration: PlatformConfiguration
     let mailer: any Mailer
+    let agents: PlatformAgents
     let passwords = PasswordHasher()
     let loginThrottle: LoginThrottle
     let logger: Logger
 
-    public init(store: PlatformStore, configuration: PlatformConfiguration, mailer: any Mailer, logger: Logger) {
+    /// - Parameter agents: The repo manager and Pomegranate; by default at the configured sockets.
+    public init(store: PlatformStore, configuration: PlatformConfiguration, mailer: any Mailer, agents: PlatformAgents? = nil,
+                logger: Logger) {
         self.store = store
         self.configuration = configuration
         self.mailer = mailer
+        self.agents = agents ?? PlatformAgents(paths: configuration.paths)
         self.logger = logger
         loginThrottle = LoginThrottle(maxFailures: configuration.api.loginMaxFailures,
                                       window: .seconds(configuration.api.loginWindowSeconds))

@@ -208,7 +208,7 @@ extension GitSSHConnection {
         }
     }
 
-    /// A minimal environment: what git and the post-receive hook (`paastech hook post-receive`) need.
+    /// A minimal environment: what git and the pre-receive hook (`paastech hook pre-receive`) need.
     private func receivePackEnvironment(owner: InternalAPIClient.KeyOwner, project: InternalAPIClient.Project) -> [String: String] {
         var environment = [
             "PATH": "/usr/local/bin:/usr/bin:/bin",

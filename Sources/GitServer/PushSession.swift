@@ -19,7 +19,7 @@ final class PushSession {
     var standardOutputOpen = true
     var standardErrorOpen = true
     /// The client left (channel closed or connection lost): output is discarded until receive-pack ends,
-    /// so a deployment already running in the post-receive hook is not cut short.
+    /// so a deployment already running in the pre-receive hook is not cut short.
     var clientGone = false
     var exitedAt: ContinuousClock.Instant?
     /// Descriptors registered in the event loop, with their poll events.

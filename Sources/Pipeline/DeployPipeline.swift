@@ -22,14 +22,15 @@ public struct DeployPipeline: Sendable {
     }
 
     /// Deploys a push to the project's default branch; other branches are only stored.
+    /// - Parameter objectDirectories: Where else the pushed objects are: a pre-receive hook's quarantine.
     /// - Returns: The URL of each deployment now serving the push.
-    public func run(_ push: Push, repository: String, projectID: String, pusher: String?) async throws -> [String] {
+    public func run(_ push: Push, repository: String, objectDirectories: [String] = [], projectID: String, pusher: String?) async throws -> [String] {
         let project = try await platform.project(id: projectID)
         guard let branch = push.branch, branch == project.defaultBranch, !push.isDeletion else {
             output.stage("Received \(push.ref): only pushes to \(project.defaultBranch) deploy")
             return []
         }
-        let (tree, commit) = try receive(push, repository: repository)
+        let (tree, commit) = try receive(push, repository: repository, objectDirectories: objectDirectories)
         defer { try? FileManager.default.removeItem(atPath: tree) }
         let detected = try Detector.detect(root: tree)
         output.stage("Detected \(detected.map { "\($0.name) (\($0.recipe.builder))" }.joined(separator: ", "))")
@@ -62,12 +63,12 @@ public struct DeployPipeline: Sendable {
     // MARK: - Stages
 
     /// Receive: the pushed commit's tree, exported with libgit2 into a fresh directory.
-    func receive(_ push: Push, repository: String) throws -> (tree: String, commit: CommitSummary) {
-        let commit = try RepositoryExport.summary(repositoryPath: repository, commit: push.newCommit)
+    func receive(_ push: Push, repository: String, objectDirectories: [String]) throws -> (tree: String, commit: CommitSummary) {
+        let commit = try RepositoryExport.summary(repositoryPath: repository, commit: push.newCommit, objectDirectories: objectDirectories)
         output.stage("Receiving \(push.branch ?? push.ref) at \(commit.shortID): \(commit.subject)")
         let tree = settings.buildsDirectory + "/" + UUID().uuidString.lowercased()
         try FileManager.default.createDirectory(atPath: tree, withIntermediateDirectories: true)
-        try RepositoryExport.checkout(repositoryPath: repository, commit: push.newCommit, into: tree)
+        try RepositoryExport.checkout(repositoryPath: repository, commit: push.newCommit, into: tree, objectDirectories: objectDirectories)
         return (tree, commit)
     }
 

@@ -1,4 +1,4 @@
-/// One ref update git-receive-pack hands the post-receive hook: `<old> <new> <ref>` on stdin.
+/// One ref update git-receive-pack hands the pre-receive hook: `<old> <new> <ref>` on stdin.
 public struct Push: Sendable, Equatable {
     public var oldCommit: String
     public var newCommit: String

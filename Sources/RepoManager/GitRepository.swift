@@ -14,11 +14,21 @@ final class GitRepository {
     deinit { git_repository_free(handle) }
 
     /// Opens the bare repository at exactly `path` (no search in parent directories).
-    static func open(path: String) throws -> GitRepository {
+    /// - Parameter objectDirectories: More object directories to read from, such as the quarantine a
+    ///   pre-receive hook sees the pushed objects in (`GIT_QUARANTINE_PATH`).
+    static func open(path: String, objectDirectories: [String] = []) throws -> GitRepository {
         try Git.initialize()
         var handle: OpaquePointer?
         try Git.check(git_repository_open_bare(&handle, path), "open the bare repository \(path)")
-        return try GitRepository(handle: unwrapped(handle, "open the bare repository \(path)"), path: path)
+        let repository = try GitRepository(handle: unwrapped(handle, "open the bare repository \(path)"), path: path)
+        guard !objectDirectories.isEmpty else { return repository }
+        var odb: OpaquePointer?
+        try Git.check(git_repository_odb(&odb, repository.handle), "open the object database of \(path)")
+        defer { git_odb_free(odb) }
+        for directory in objectDirectories {
+            try Git.check(git_odb_add_disk_alternate(odb, directory), "read objects from \(directory) too")
+        }
+        return repository
     }
 
     /// Creates a new bare repository at `path` whose HEAD names `refs/heads/<initialBranch>`; fails if one exists.

@@ -23,7 +23,7 @@ public enum RepositoryError: Error, CustomStringConvertible, Sendable, Equatable
         case .invalidBranchName(let name):
             "invalid branch name \"\(name)\": use a git branch name such as main (see git-check-ref-format(1))"
         case .invalidHookCommand(let command):
-            "invalid hook command \"\(command)\": the post-receive hook needs the absolute path of the paastech executable"
+            "invalid hook command \"\(command)\": the pre-receive hook needs the absolute path of the paastech executable"
         case .notARepository(let path, let reason):
             "\(path) exists but is not a bare git repository (\(reason)); move it away and create the repository again"
         case .exportDirectoryNotEmpty(let path):

@@ -18,11 +18,12 @@ public enum RepositoryExport {
     ///   - repositoryPath: The bare repository.
     ///   - commit: A hex commit id (full or abbreviated), a branch, a tag or a full ref name.
     ///   - directory: The target; its parent must exist.
+    ///   - objectDirectories: More object directories to read, e.g. a pre-receive hook's quarantine.
     /// - Throws: ``RepositoryError/commitNotFound(repository:spec:)``,
     ///   ``RepositoryError/exportDirectoryNotEmpty(_:)``, ``RepositoryError/unsafeTreeEntry(path:reason:)``,
     ///   ``GitError``, or `SystemCallError`. A failed export may leave some files in `directory`.
-    public static func checkout(repositoryPath: String, commit: String, into directory: String) throws {
-        let repository = try GitRepository.open(path: repositoryPath)
+    public static func checkout(repositoryPath: String, commit: String, into directory: String, objectDirectories: [String] = []) throws {
+        let repository = try GitRepository.open(path: repositoryPath, objectDirectories: objectDirectories)
         guard let commitObject = try repository.lookupCommit(commit) else {
             throw RepositoryError.commitNotFound(repository: repositoryPath, spec: commit)
         }
@@ -48,8 +49,8 @@ public enum RepositoryExport {
 
     /// The id, short id, subject and author of `commit`, for the release row.
     /// - Throws: ``RepositoryError/commitNotFound(repository:spec:)`` when nothing matches `commit`.
-    public static func summary(repositoryPath: String, commit: String) throws -> CommitSummary {
-        let repository = try GitRepository.open(path: repositoryPath)
+    public static func summary(repositoryPath: String, commit: String, objectDirectories: [String] = []) throws -> CommitSummary {
+        let repository = try GitRepository.open(path: repositoryPath, objectDirectories: objectDirectories)
         guard let commitObject = try repository.lookupCommit(commit) else {
             throw RepositoryError.commitNotFound(repository: repositoryPath, spec: commit)
         }

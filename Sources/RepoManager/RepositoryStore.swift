@@ -9,13 +9,13 @@ import Systemd
 public struct RepositoryStore: Sendable {
     /// The directory that holds the repositories, e.g. `/var/lib/paastech/repos`.
     public let directory: String
-    /// The executable the post-receive hook runs as `<hookCommand> hook post-receive`, e.g. `/usr/bin/paastech`.
+    /// The executable the pre-receive hook runs as `<hookCommand> hook pre-receive`, e.g. `/usr/bin/paastech`.
     public let hookCommand: String
 
     /// - Parameters:
     ///   - directory: Where the repositories live (PlatformConfiguration.Paths.repositoriesDirectory);
     ///     created on first use.
-    ///   - hookCommand: The absolute path of the `paastech` executable, written into every post-receive hook.
+    ///   - hookCommand: The absolute path of the `paastech` executable, written into every pre-receive hook.
     public init(directory: String, hookCommand: String) {
         self.directory = directory
         self.hookCommand = hookCommand
@@ -27,7 +27,7 @@ public struct RepositoryStore: Sendable {
         directory + "/" + (try Self.directoryName(projectID: projectID))
     }
 
-    /// Creates the project's bare repository with HEAD on `refs/heads/<defaultBranch>`, its post-receive hook
+    /// Creates the project's bare repository with HEAD on `refs/heads/<defaultBranch>`, its pre-receive hook
     /// and its config (`receive.denyNonFastForwards=false`, `receive.denyDeletes=true`, `paastech.projectid`).
     ///
     /// Idempotent: for an existing repository it points HEAD at `defaultBranch` again and rewrites the hook
@@ -41,7 +41,7 @@ public struct RepositoryStore: Sendable {
         let id = try RepositoryNames.projectID(projectID)
         let name = id + ".git"
         let branch = try RepositoryNames.branch(defaultBranch)
-        let hook = try PostReceiveHook.script(command: hookCommand)
+        let hook = try PushHook.script(command: hookCommand)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let parent = try FileTree.openDirectory(atPath: directory)
         defer { SystemCall.closeQuietly(parent) }
@@ -125,7 +125,7 @@ public struct RepositoryStore: Sendable {
             // deploy branch would leave the app without source, so it is refused.
             try config.set("receive.denyNonFastForwards", false)
             try config.set("receive.denyDeletes", true)
-            // `paastech hook post-receive` reads it to know which project was pushed.
+            // `paastech hook pre-receive` may read it to know which project was pushed.
             try config.set("paastech.projectid", projectID)
         }
         // The hooks directory is opened without following a symlink: the hook must land in this repository.
@@ -139,8 +139,11 @@ public struct RepositoryStore: Sendable {
         }
         let hooks = try FileTree.openDirectory("hooks", in: repositoryDirectory, path: hooksPath)
         defer { SystemCall.closeQuietly(hooks) }
-        try FileTree.writeFileAtomically("post-receive", in: hooks, path: hooksPath + "/post-receive",
+        try FileTree.writeFileAtomically(PushHook.name, in: hooks, path: hooksPath + "/" + PushHook.name,
                                          contents: Array(hook.utf8), mode: 0o755)
+        for obsolete in PushHook.obsoleteNames where unlinkat(hooks, obsolete, 0) != 0 && errno != ENOENT {
+            throw SystemCallError(operation: "unlink(\(hooksPath)/\(obsolete))", errno: errno)
+        }
     }
 
     private func describe(path: String, projectID: String, parent: Int32, name: String) throws -> RepositoryInfo {

@@ -32,7 +32,9 @@ struct HookCommand: AsyncParsableCommand {
                                           settings: PipelineSettings(configuration), output: output)
             do {
                 for push in Push.parse(input) {
-                    _ = try await pipeline.run(push, repository: repository, projectID: projectID, pusher: environment["PAASTECH_USER"])
+                    // The pushed objects are still in git's quarantine: the refs move only if this hook succeeds.
+                    _ = try await pipeline.run(push, repository: repository, objectDirectories: [environment["GIT_QUARANTINE_PATH"]].compactMap { $0 },
+                                               projectID: projectID, pusher: environment["PAASTECH_USER"])
                 }
             } catch {
                 output.error("\(error)")

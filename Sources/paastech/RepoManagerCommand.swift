@@ -15,7 +15,7 @@ struct RepoManagerCommand: AsyncParsableCommand {
 
     @OptionGroup var config: ConfigurationOptions
 
-    @Option(help: "The executable every post-receive hook runs as `<path> hook post-receive` (default: this executable).")
+    @Option(help: "The executable every pre-receive hook runs as `<path> hook pre-receive` (default: this executable).")
     var hookExecutable: String?
 
     func run() async throws {

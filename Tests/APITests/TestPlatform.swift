@@ -8,7 +8,9 @@ import Mail
 import NIOCore
 import PlatformConfig
 import Postgres
+import RepoManager
 import Store
+import Systemd
 import Testing
 
 /// A real API on a fresh migrated database, served over real HTTP on a loopback port, with
@@ -17,25 +19,44 @@ struct TestPlatform {
     let controlPlane: ControlPlane
     let store: PlatformStore
     let mailDirectory: URL
+    /// The real repo manager's store (served in-process over its Unix socket during ``withClient(_:)``).
+    let repositories: RepositoryStore
+    let repoManagerSocket: String
 
     static func make(_ adjust: (inout PlatformConfiguration) -> Void = { _ in }) async throws -> TestPlatform {
         let logger = Logger(label: "api-test")
         let database = PostgresClient(configuration: try await PostgresCluster.shared(), logger: logger)
         try await Migrator(database: database, logger: logger).migrate()
-        let mailDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("paastech-mail-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: mailDirectory, withIntermediateDirectories: true)
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("paastech-api-\(UUID().uuidString)")
+        let mailDirectory = base.appendingPathComponent("mail")
+        let runDirectory = base.appendingPathComponent("run")
+        for directory in [mailDirectory, runDirectory] {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        }
         var configuration = PlatformConfiguration()
         configuration.mail.spoolDirectory = mailDirectory.path
+        // The repo manager's socket and repositories in the same temporary tree; Pomegranate is not running
+        // here (its socket does not exist), so only projects without deployments can be deleted.
+        configuration.paths.runDirectory = runDirectory.path
+        configuration.paths.stateDirectory = base.path
         configuration.platform.consoleURL = "http://console.test"
         adjust(&configuration)
         let store = PlatformStore(database: database)
         let controlPlane = ControlPlane(store: store, configuration: configuration,
                                         mailer: ControlPlane.mailer(for: configuration.mail), logger: logger)
-        return TestPlatform(controlPlane: controlPlane, store: store, mailDirectory: mailDirectory)
+        return TestPlatform(controlPlane: controlPlane, store: store, mailDirectory: mailDirectory,
+                            repositories: RepositoryStore(directory: configuration.paths.repositoriesDirectory, hookCommand: "/bin/true"),
+                            repoManagerSocket: configuration.paths.repoManagerSocket)
     }
 
-    /// Runs `body` against the API served live on 127.0.0.1.
+    /// Runs `body` against the API served live on 127.0.0.1, with the repo manager serving.
     func withClient(_ body: @Sendable (APIClient) async throws -> Void) async throws {
+        try? FileManager.default.removeItem(atPath: repoManagerSocket)
+        let socket = try ListeningSocket.bindUnix(path: repoManagerSocket, mode: 0o600)
+        let repoManager = RepoManagerServer(service: RepoManagerService(store: repositories, logger: Logger(label: "repo-manager-test")),
+                                            socket: socket)
+        let serving = Task { try await repoManager.run() }
+        defer { serving.cancel() }
         let app = Application(router: controlPlane.publicRouter(),
                               configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         try await app.test(.live) { client in

@@ -4,7 +4,7 @@ import Logging
 import RepoManager
 import Systemd
 
-/// A repository store in a fresh temporary directory, a post-receive hook that records what git passes
+/// A repository store in a fresh temporary directory, a pre-receive hook that records what git passes
 /// it, the real gRPC server on a real Unix socket, and the real git command line.
 struct RepoManagerHarness {
     let base: String

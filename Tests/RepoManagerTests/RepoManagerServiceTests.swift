@@ -40,11 +40,11 @@ struct RepoManagerServiceTests {
         #expect(try harness.git(["config", "--file", config, "--type=bool", "receive.denyDeletes"]) == "true")
         #expect(try harness.git(["config", "--file", config, "paastech.projectid"]) == projectID.lowercased())
 
-        let hook = expectedPath + "/hooks/post-receive"
+        let hook = expectedPath + "/hooks/pre-receive"
         #expect(try RepoManagerHarness.mode(hook) == 0o755)
         let script = try String(contentsOfFile: hook, encoding: .utf8)
         #expect(script.hasPrefix("#!/bin/sh\n"))
-        #expect(script.contains(#"exec '\#(harness.base)/hook bin/it'\''s "recorder" $HOME' hook post-receive"#))
+        #expect(script.contains(#"exec '\#(harness.base)/hook bin/it'\''s "recorder" $HOME' hook pre-receive"#))
         // Only the repository: no temporary directories left next to it.
         #expect(try FileManager.default.contentsOfDirectory(atPath: harness.repositories) == [projectID.lowercased() + ".git"])
     }
@@ -54,7 +54,7 @@ struct RepoManagerServiceTests {
         defer { harness.removeAll() }
         let projectID = UUID().uuidString.lowercased()
         let first = try harness.store.create(projectID: projectID, defaultBranch: "")
-        try FileManager.default.removeItem(atPath: first.path + "/hooks/post-receive")
+        try FileManager.default.removeItem(atPath: first.path + "/hooks/pre-receive")
 
         let again = try await harness.withServer { socket in
             try await RepoManagerConnection.withClient(socketPath: socket) { client in
@@ -66,7 +66,7 @@ struct RepoManagerServiceTests {
         }
         #expect(again.defaultBranch == "production")
         #expect(try harness.git(["--git-dir=" + first.path, "symbolic-ref", "HEAD"]) == "refs/heads/production")
-        #expect(try RepoManagerHarness.mode(first.path + "/hooks/post-receive") == 0o755)
+        #expect(try RepoManagerHarness.mode(first.path + "/hooks/pre-receive") == 0o755)
     }
 
     @Test func deleteRemovesTheRepositoryAndReportsWhetherItExisted() async throws {

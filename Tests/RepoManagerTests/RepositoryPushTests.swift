@@ -28,7 +28,7 @@ struct RepositoryPushTests {
         let firstTree = try RepoManagerHarness.snapshot(of: work)
         try harness.git(["push", "--quiet", "origin", "main"], in: work)
         #expect(try String(contentsOfFile: harness.hookLog, encoding: .utf8)
-                == "args: hook post-receive\n\(Self.zeroID) \(first) refs/heads/main\n")
+                == "args: hook pre-receive\n\(Self.zeroID) \(first) refs/heads/main\n")
 
         // Second push: a changed file, a removed one, a file turned executable, a new nested one.
         try harness.write("README.md", "# demo, version 2\n", in: work)
@@ -41,7 +41,7 @@ struct RepositoryPushTests {
         let secondTree = try RepoManagerHarness.snapshot(of: work)
         try harness.git(["push", "--quiet", "origin", "main"], in: work)
         #expect(try String(contentsOfFile: harness.hookLog, encoding: .utf8)
-                == "args: hook post-receive\n\(Self.zeroID) \(first) refs/heads/main\nargs: hook post-receive\n\(first) \(second) refs/heads/main\n")
+                == "args: hook pre-receive\n\(Self.zeroID) \(first) refs/heads/main\nargs: hook pre-receive\n\(first) \(second) refs/heads/main\n")
 
         // GetRepository lists the pushed branch.
         let described = try await harness.withServer { socket in
