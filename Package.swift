@@ -193,7 +193,8 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
         .testTarget(name: "NativeLibrariesTests", dependencies: ["CPostgres", "CSSH", "CGit2", "CSeccomp", "CSystemd", "COpenSSL"]),
         // Runs the built `paastech` binary (make test builds it first).
-        .testTarget(name: "IntegrationTests", dependencies: ["DevPlatform", "Postgres", "Systemd"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["DevPlatform", "Postgres", "Systemd", "PomegranateRPC",
+            .product(name: "GRPCCore", package: "grpc-swift-2")]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "DevPlatform"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Postgres", "DevPlatform"]),
         .testTarget(name: "APITests", dependencies: ["API", "Store", "Postgres", "DevPlatform", "PlatformConfig", "Credentials", "Systemd",

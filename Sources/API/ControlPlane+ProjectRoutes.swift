@@ -17,9 +17,6 @@ extension ControlPlane {
         enum CodingKeys: String, CodingKey { case env, instances, memoryMB = "memory_mb", cpu }
     }
 
-    /// Port of the git server in `ssh://` remotes until gitd's own configuration exists.
-    static let defaultGitPort = 2222
-
     func addProjectRoutes(to v1: RouterGroup<APIRequestContext>) {
         v1.get("projects") { _, context in
             ListBody(items: try await store.projects(for: try context.viewer()).map(projectBody))
@@ -146,7 +143,7 @@ extension ControlPlane {
     }
 
     func projectBody(_ project: Project) -> ProjectBody {
-        ProjectBody(project, gitHost: "\(configuration.platform.domain):\(Self.defaultGitPort)")
+        ProjectBody(project, gitHost: "\(configuration.git.remoteHost):\(configuration.git.remotePort)")
     }
 
     /// `<deployment>.<project>.<apps-domain>`, the name the edge routes.

@@ -88,6 +88,8 @@ public struct DevPlatform: Sendable {
 
             [git]
             listen = \(toml("\(ports.host):\(ports.ssh)"))
+            remote_host = \(toml(ports.host))
+            remote_port = \(ports.ssh)
 
             [pomegranate]
             bridge = \(toml(sandboxes.bridge))

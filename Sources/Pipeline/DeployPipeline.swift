@@ -23,7 +23,7 @@ public struct DeployPipeline: Sendable {
 
     /// Deploys a push to the project's default branch; other branches are only stored.
     /// - Parameter objectDirectories: Where else the pushed objects are: a pre-receive hook's quarantine.
-    /// - Returns: The URL of each deployment now serving the push.
+    /// - Returns: The URL of each web deployment now serving the push (workers have none).
     public func run(_ push: Push, repository: String, objectDirectories: [String] = [], projectID: String, pusher: String?) async throws -> [String] {
         let project = try await platform.project(id: projectID)
         guard let branch = push.branch, branch == project.defaultBranch, !push.isDeletion else {
@@ -49,7 +49,11 @@ public struct DeployPipeline: Sendable {
                     try await healthCheck(spec, instances: instances, using: pomegranate)
                     try await switchAndRetire(spec, using: pomegranate)
                     try await platform.updateRelease(id: release.id, status: .live, buildLogPath: nil)
-                    urls.append(settings.appURL(deployment: found.name, project: project.name))
+                    if spec.recipe.kind == .web {
+                        urls.append(settings.appURL(deployment: found.name, project: project.name))
+                    } else {
+                        output.stage("\(found.name) runs as a worker (no URL)")
+                    }
                 } catch {
                     try? await platform.updateRelease(id: release.id, status: .failed, buildLogPath: nil)
                     throw error
@@ -154,7 +158,10 @@ public struct DeployPipeline: Sendable {
     func deploy(_ spec: ReleaseSpecification, using pomegranate: PomegranateClient) async throws -> [Paastech_Pomegranate_V1_Instance] {
         output.stage("Deploying \(spec.deploymentName) \(spec.release): \(spec.instances) instance(s), \(spec.memoryMiB) MiB, \(spec.cpu) CPU")
         do {
-            return try await pomegranate.deploy(spec.deployRequest()).instances
+            let instances = try await pomegranate.deploy(spec.deployRequest()).instances
+            // Where each instance listens on the platform bridge (reachable from the host, not from other apps).
+            for instance in instances { output.detail("\(instance.id) at \(instance.address)") }
+            return instances
         } catch let error as RPCError {
             throw PipelineError.deployFailed(deployment: spec.deploymentName, detail: error.message)
         }
@@ -168,7 +175,14 @@ public struct DeployPipeline: Sendable {
             switch spec.recipe.kind {
             case .web:
                 output.stage("Health check: GET \(spec.recipe.healthCheckPath) on \(instances.count) instance(s)")
-                try await checker.checkWeb(addresses: instances.map(\.address), path: spec.recipe.healthCheckPath)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { try await checker.checkWeb(addresses: instances.map(\.address), path: spec.recipe.healthCheckPath) }
+                    group.addTask {
+                        try await checker.failOnCrash(deploymentID: spec.deploymentID, release: spec.release, instances: instances, using: pomegranate)
+                    }
+                    try await group.next()  // the web check passed, or either failed
+                    group.cancelAll()
+                }
             case .worker:
                 output.stage("Health check: \(instances.count) worker instance(s) must stay up")
                 try await checker.checkWorkers(deploymentID: spec.deploymentID, release: spec.release, instances: instances, using: pomegranate)

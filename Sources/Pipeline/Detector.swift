@@ -77,7 +77,7 @@ public enum Detector {
         }
         if files.contains("index.html") {
             return BuildRecipe(builder: "static", buildScript: "",
-                               runCommand: procfileCommand ?? "exec python3 -m http.server \"$PORT\" --bind 0.0.0.0 --directory /app",
+                               runCommand: procfileCommand ?? "python3 -m http.server \"$PORT\" --bind 0.0.0.0 --directory /app",
                                kind: kind)
         }
         if let procfileCommand {

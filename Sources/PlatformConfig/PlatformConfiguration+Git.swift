@@ -13,6 +13,10 @@ extension PlatformConfiguration {
         public var maxSessionSeconds = 3600
         /// `max_push_mib`: the most data one push may send.
         public var maxPushMiB = 1024
+        /// `remote_host`: the host name in the `ssh://git@<host>:<port>/<user>/<project>.git` remotes shown to users.
+        public var remoteHost = "paastech.localhost"
+        /// `remote_port`: the port in those remotes (where the internet reaches `listen`).
+        public var remotePort = 2222
 
         /// Creates the default settings.
         public init() {}
@@ -27,5 +31,7 @@ extension PlatformConfiguration.Git: ConfigurationSection {
         ConfigurationKey("login_grace_seconds", \.loginGraceSeconds, .integer(in: 1...600)),
         ConfigurationKey("max_session_seconds", \.maxSessionSeconds, .integer(in: 10...86400)),
         ConfigurationKey("max_push_mib", \.maxPushMiB, .integer(in: 1...1_048_576)),
+        ConfigurationKey("remote_host", \.remoteHost, .domain(like: "git.example.com")),
+        ConfigurationKey("remote_port", \.remotePort, .integer(in: 1...65535)),
     ]
 }

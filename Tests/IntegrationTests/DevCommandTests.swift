@@ -3,45 +3,19 @@ import Testing
 
 @Suite("paastech dev", .serialized)
 struct DevCommandTests {
-    struct Summary {
-        let raw: [String: Any]
-        var apiURL: String { raw["api_url"] as? String ?? "" }
-        var internalSocket: String { raw["api_internal_socket"] as? String ?? "" }
-        var gitURL: String? { raw["git_url"] as? String }
-        var admin: (String, String) {
-            let admin = raw["admin"] as? [String: Any] ?? [:]
-            return (admin["username"] as? String ?? "", admin["password"] as? String ?? "")
-        }
-    }
-
-    /// Starts `paastech dev`, waits for dev.json and a healthy API, runs `body`, then Ctrl-C.
-    /// Its own sandbox network, firewall table and cgroup subtree, and free ports: a dev platform or a
-    /// production install on this machine is not disturbed, nor are other tests' sandboxes.
-    func withDevPlatform(stateDirectory: URL, port: Int, sshPort: Int, _ body: (Summary) async throws -> Void) async throws {
-        let binary = try Binary.path()
-        let summaryFile = stateDirectory.appendingPathComponent("dev.json")
-        try? FileManager.default.removeItem(at: summaryFile.appendingPathExtension("stale"))
-        let started = Date()
-        let dev = try RunningProcess(binary, ["dev", "--state-dir", stateDirectory.path, "--api-port", String(port),
-                                              "--ssh-port", String(sshPort), "--sandbox-name", "ptdevtest", "--sandbox-subnet", "10.95.0.0/16"])
-        let ready = try await eventually(timeout: .seconds(120)) {
-            let modified = (try? FileManager.default.attributesOfItem(atPath: summaryFile.path)[.modificationDate] as? Date) ?? .distantPast
-            guard modified >= started.addingTimeInterval(-1) else { return false }
-            return try await curl(["http://127.0.0.1:\(port)/v1/health"]).0 == 200
-        }
-        #expect(ready, "dev log:\n\(dev.log)")
-        guard ready else { dev.interrupt(); return }
-        #expect(dev.log.contains("admin"), "prints the admin account for a person")
-        let summary = Summary(raw: json(try String(contentsOf: summaryFile, encoding: .utf8)))
+    /// Starts `paastech dev`, runs `body`, then Ctrl-C and checks that everything stopped.
+    func withDevPlatform(stateDirectory: URL, port: Int, sshPort: Int, _ body: (DevPlatformRun.Summary) async throws -> Void) async throws {
+        guard let dev = try await DevPlatformRun.start(stateDirectory: stateDirectory, apiPort: port, sshPort: sshPort,
+                                                     sandboxName: "ptdevcmd", sandboxSubnet: "10.96.0.0/16") else { return }
+        #expect(dev.process.log.contains("admin"), "prints the admin account for a person")
         do {
-            try await body(summary)
+            try await body(dev.summary)
         } catch {
-            dev.interrupt()
+            _ = await dev.stop()
             throw error
         }
-        dev.interrupt()
-        let status = await dev.waitForExit(timeout: .seconds(60))
-        #expect(status == 0, "Ctrl-C shuts down cleanly; log:\n\(dev.log)")
+        let status = await dev.stop()
+        #expect(status == 0, "Ctrl-C shuts down cleanly; log:\n\(dev.process.log)")
         #expect(!FileManager.default.fileExists(atPath: stateDirectory.appendingPathComponent("postgres/data/postmaster.pid").path),
                 "PostgreSQL stopped")
         #expect(try await curl(["http://127.0.0.1:\(port)/v1/health"]).0 == 0, "nothing listens any more")

@@ -84,7 +84,7 @@ struct ProcessEnvironmentTests {
         }
     }
 
-    @Test func watchdogServiceFeedsTheWatchdogUntilShutdown() async throws {
+    @Test(.timeLimit(.minutes(1))) func watchdogServiceFeedsTheWatchdogUntilShutdown() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
         let socket = try FakeNotifySocket(in: directory)
@@ -100,10 +100,9 @@ struct ProcessEnvironmentTests {
                 tasks.addTask { try await group.run() }
                 #expect(try await socket.receive() == "WATCHDOG=1")
                 #expect(try await socket.receive() == "WATCHDOG=1")
-                let shutdownStarted = ContinuousClock.now
+                // Shutdown ends the service (were its sleep not cancelled, this would wait for ever).
                 await group.triggerGracefulShutdown()
                 try await tasks.next()
-                #expect(ContinuousClock.now - shutdownStarted < .seconds(1))
             }
         }
     }

@@ -1,0 +1,233 @@
+import Foundation
+import Glibc
+import Systemd
+import Testing
+
+/// `git push` to a running app through `paastech dev`, with the real OpenSSH client and real git: the API,
+/// the repo manager, gitd, the pre-receive pipeline and Pomegranate's sandboxes, all as separate processes.
+@Suite("git push to running app, through paastech dev", .serialized, .enabled(if: geteuid() == 0, "sandboxes need root"))
+struct GitPushEndToEndTests {
+    static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("examples")
+
+    @Test("push, zero-downtime redeploy, a failing health check keeps the old release, a monorepo")
+    func pushToRunningApp() async throws {
+        let state = try temporaryDirectory("push")
+        guard let dev = try await DevPlatformRun.start(stateDirectory: state, apiPort: try freePort(), sshPort: try freePort(),
+                                                     sandboxName: "ptdevpush", sandboxSubnet: "10.95.0.0/16") else { return }
+        do {
+            try await story(dev, directory: state)
+        } catch {
+            _ = await dev.stop()
+            throw error
+        }
+        #expect(await dev.stop() == 0, "\(dev.process.log.suffix(3000))")
+    }
+
+    func story(_ dev: DevPlatformRun, directory state: URL) async throws {
+        let user = try await PushingUser.signUp("alice", on: dev, directory: state)
+
+        // A project, its repository, and the first push of the Python stdlib example.
+        let project = try await user.api(.post, "/v1/projects", ["name": "hello"])
+        #expect(project.status == 201, "\(project.body)")
+        let work = try user.workTree(copying: "python-hello", named: "hello")
+        let first = try await user.push(work, project: "hello")
+        #expect(first.status == 0, "\(first.output)\n\(dev.process.log.suffix(3000))")
+        for stage in ["-----> Receiving main", "-----> Detected web", "-----> Released web v1", "-----> Deploying web v1",
+                      "-----> Health check", "-----> Switching web to v1"] {
+            #expect(first.output.contains(stage), "\(stage) missing:\n\(first.output)")
+        }
+        #expect(first.stageLines.last == "-----> Live at http://web.hello.apps.localhost", "\(first.output)")
+        let address = try #require(first.instanceAddresses.first, "\(first.output)")
+        #expect(address.hasPrefix("10.95."))
+        let answer = RoutePoller.get(address, host: "web.hello.apps.localhost")
+        #expect(answer.status == 200)
+        #expect(answer.body == "hello from python\n")
+
+        // A second release while a client follows the route table and polls every 20 ms: nothing fails.
+        let poller = try RoutePoller(host: "web.hello.apps.localhost", pomegranateSocket: dev.pomegranateSocket)
+        #expect(try await eventually(timeout: .seconds(10)) { poller.currentBackends == [address] }, "\(poller.currentBackends)")
+        try user.edit(work, "app.py") { $0.replacingOccurrences(of: "hello from python", with: "hello again") }
+        let second = try await user.push(work, project: "hello")
+        #expect(second.status == 0, "\(second.output)")
+        #expect(second.output.contains("-----> Retired 1 instance(s) of the previous release"), "\(second.output)")
+        try await Task.sleep(for: .milliseconds(500))
+        let tally = await poller.stop()
+        #expect(tally.failed.isEmpty, "\(tally.failed.count) failed requests: \(tally.failed.prefix(5))")
+        #expect(tally.bodies == ["hello from python\n", "hello again\n"], "\(tally.bodies)")
+        #expect(tally.succeeded > 10)
+        let newAddress = try #require(second.instanceAddresses.first)
+        #expect(RoutePoller.get(newAddress, host: "web.hello.apps.localhost").body == "hello again\n")
+        #expect(RoutePoller.get(address, host: "web.hello.apps.localhost").status == 0, "the old instance is gone")
+
+        // An app that fails its health check: the push is rejected and the previous release keeps serving.
+        let unhealthy = try user.workTree(copying: "unhealthy", named: "hello", replacing: work)
+        let failed = try await user.push(unhealthy, project: "hello")
+        #expect(failed.status != 0, "\(failed.output)")
+        #expect(failed.output.contains("failed its health check"), "\(failed.output)")
+        #expect(failed.output.contains("pre-receive hook declined"), "\(failed.output)")
+        #expect(RoutePoller.get(newAddress, host: "web.hello.apps.localhost").body == "hello again\n")
+        let releases = try await user.api(.get, "/v1/deployments/\(try user.deploymentUUID(project: "hello", name: "web"))/releases")
+        let statuses = (json(releases.body)["items"] as? [[String: Any]] ?? []).compactMap { $0["status"] as? String }
+        #expect(statuses.sorted() == ["failed", "live", "superseded"], "\(releases.body)")
+
+        // A monorepo: two web deployments and a worker from paastech.toml.
+        _ = try await user.api(.post, "/v1/projects", ["name": "mono"])
+        let mono = try user.workTree(copying: "monorepo", named: "mono")
+        let pushed = try await user.push(mono, project: "mono")
+        #expect(pushed.status == 0, "\(pushed.output)")
+        let deployments = try await user.api(.get, "/v1/projects/\(try user.projectUUID("mono"))/deployments")
+        let names = (json(deployments.body)["items"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
+        #expect(names.sorted() == ["api", "jobs", "site"], "\(deployments.body)")
+        #expect(pushed.stageLines.filter { $0.hasPrefix("-----> Live at") }.count == 2, "\(pushed.output)")
+
+        // Deleting the projects stops their apps and deletes their repositories.
+        let repositories = state.appendingPathComponent("var/repos").path
+        #expect(try FileManager.default.contentsOfDirectory(atPath: repositories).count == 2)
+        for name in ["hello", "mono"] {
+            let deleted = try await user.api(.delete, "/v1/projects/\(try await user.projectUUID(name))")
+            #expect(deleted.status == 204, "\(deleted.body)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: repositories).isEmpty)
+        #expect(RoutePoller.get(newAddress, host: "web.hello.apps.localhost").status == 0, "the app is stopped")
+    }
+}
+
+/// A user of the dev platform: signed up and verified through the mail file, with an SSH key of its own.
+struct PushingUser {
+    let name: String
+    let token: String
+    let keyPath: String
+    let directory: URL
+    let dev: DevPlatformRun
+
+    struct Reply {
+        let status: Int
+        let body: String
+    }
+
+    struct PushResult {
+        let status: Int32
+        let output: String
+        /// The pipeline's `-----> ` lines, without git's `remote: ` prefix and padding.
+        var stageLines: [String] { remoteLines.filter { $0.hasPrefix("----->") } }
+        /// `ip:port` from the deploy stage's `<instance> at <address>` lines.
+        var instanceAddresses: [String] {
+            remoteLines.compactMap { line in
+                guard line.hasPrefix("web-") || line.contains(" at 10."), let at = line.range(of: " at ") else { return nil }
+                return String(line[at.upperBound...])
+            }
+        }
+        var remoteLines: [String] {
+            output.split(whereSeparator: \.isNewline).compactMap { line in
+                guard line.hasPrefix("remote: ") else { return nil }
+                return line.dropFirst("remote: ".count).trimmingCharacters(in: .whitespaces)
+            }
+        }
+    }
+
+    static func signUp(_ name: String, on dev: DevPlatformRun, directory: URL) async throws -> PushingUser {
+        let api = dev.summary.apiURL + "/v1"
+        let password = "correct horse battery"
+        let signup = try await postJSON(api + "/auth/signup", ["username": name, "email": "\(name)@example.com", "password": password])
+        #expect(signup.0 == 201, "\(signup.1)")
+        let mails = try FileManager.default.contentsOfDirectory(atPath: dev.summary.mailDirectory)
+            .map { try String(contentsOfFile: dev.summary.mailDirectory + "/" + $0, encoding: .utf8) }
+            .filter { $0.contains("To: \(name)@example.com") }
+        let mail = try #require(mails.first)
+        let tokenRange = try #require(mail.range(of: #"token=ptn_[A-Za-z0-9_-]+"#, options: .regularExpression))
+        let verified = try await postJSON(api + "/auth/verify-email", ["token": String(mail[tokenRange].dropFirst("token=".count))])
+        #expect(verified.0 == 200, "\(verified.1)")
+        let login = try await postJSON(api + "/auth/login", ["login": name, "password": password])
+        let token = try #require(json(login.1)["token"] as? String, "\(login.1)")
+
+        let keyPath = directory.appendingPathComponent("\(name)_ed25519").path
+        let keygen = try await ProgramRun("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "\(name)@laptop", "-f", keyPath],
+                                          environment: [:]).run()
+        #expect(keygen.exitCode == 0, "\(keygen)")
+        let user = PushingUser(name: name, token: token, keyPath: keyPath, directory: directory, dev: dev)
+        let key = try await user.api(.post, "/v1/ssh-keys", ["key": try String(contentsOfFile: keyPath + ".pub", encoding: .utf8)])
+        #expect(key.status == 201, "\(key.body)")
+        return user
+    }
+
+    enum Method: String { case get = "GET", post = "POST", patch = "PATCH", delete = "DELETE" }
+
+    func api(_ method: Method, _ path: String, _ body: [String: Any]? = nil) async throws -> Reply {
+        var arguments = ["-X", method.rawValue, dev.summary.apiURL + path, "-H", "Authorization: Bearer \(token)"]
+        if let body {
+            arguments += ["-H", "Content-Type: application/json", "-d", String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)]
+        }
+        let (status, text) = try await curl(arguments)
+        return Reply(status: status, body: text)
+    }
+
+    static func postJSON(_ url: String, _ body: [String: Any]) async throws -> (Int, String) {
+        try await curl([url, "-H", "Content-Type: application/json", "-d", String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)])
+    }
+
+    func projectUUID(_ name: String) async throws -> String {
+        let projects = json(try await api(.get, "/v1/projects").body)["items"] as? [[String: Any]] ?? []
+        return try #require(projects.first { $0["name"] as? String == name }?["uuid"] as? String)
+    }
+
+    func deploymentUUID(project: String, name: String) async throws -> String {
+        let deployments = json(try await api(.get, "/v1/projects/\(try await projectUUID(project))/deployments").body)["items"] as? [[String: Any]] ?? []
+        return try #require(deployments.first { $0["name"] as? String == name }?["uuid"] as? String)
+    }
+
+    /// A git work tree with one commit of `examples/<example>`; `replacing` keeps that tree's history and
+    /// commits the example's files over it.
+    func workTree(copying example: String, named name: String, replacing existing: String? = nil) throws -> String {
+        let work = existing ?? directory.appendingPathComponent("work-\(name)-\(UUID().uuidString.prefix(6))").path
+        if existing == nil {
+            try git(["init", "--quiet", "--initial-branch=main", work], in: directory.path)
+        } else {
+            for entry in try FileManager.default.contentsOfDirectory(atPath: work) where entry != ".git" {
+                try FileManager.default.removeItem(atPath: work + "/" + entry)
+            }
+        }
+        let source = GitPushEndToEndTests.examples.appendingPathComponent(example).path
+        for entry in try FileManager.default.contentsOfDirectory(atPath: source) {
+            try FileManager.default.copyItem(atPath: source + "/" + entry, toPath: work + "/" + entry)
+        }
+        try git(["add", "--all"], in: work)
+        try git(["commit", "--quiet", "-m", "\(example) for \(name)"], in: work)
+        return work
+    }
+
+    func edit(_ work: String, _ file: String, _ change: (String) -> String) throws {
+        let path = work + "/" + file
+        try change(try String(contentsOfFile: path, encoding: .utf8)).write(toFile: path, atomically: true, encoding: .utf8)
+        try git(["commit", "--quiet", "-am", "edit \(file)"], in: work)
+    }
+
+    /// `git push ssh://git@127.0.0.1:<port>/<user>/<project>.git main` with this user's key.
+    func push(_ work: String, project: String) async throws -> PushResult {
+        let remote = try #require(dev.summary.gitURL) + "/\(name)/\(project).git"
+        let result = try await ProgramRun("/usr/bin/git", ["push", remote, "main"], environment: gitEnvironment, directory: work,
+                                          timeout: .seconds(300)).run()
+        return PushResult(status: result.exitCode ?? -1, output: result.stdoutText + result.stderrText)
+    }
+
+    @discardableResult
+    func git(_ arguments: [String], in directory: String) throws -> String {
+        let result = try ProgramRun("/usr/bin/git", arguments, environment: gitEnvironment, directory: directory).runBlocking()
+        guard result.exitCode == 0 else { throw HarnessFailure("git \(arguments.joined(separator: " ")): \(result)") }
+        return result.stdoutText
+    }
+
+    var gitEnvironment: [String: String] {
+        [
+            "PATH": "/usr/bin:/bin", "HOME": directory.path, "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_AUTHOR_NAME": "Alice", "GIT_AUTHOR_EMAIL": "alice@example.com",
+            "GIT_COMMITTER_NAME": "Alice", "GIT_COMMITTER_EMAIL": "alice@example.com",
+            "GIT_SSH_COMMAND": "ssh -i '\(keyPath)' -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR",
+        ]
+    }
+}
+
+struct HarnessFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

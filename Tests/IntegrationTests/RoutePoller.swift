@@ -1,0 +1,117 @@
+import Foundation
+import Glibc
+import GRPCCore
+import PomegranateRPC
+import Synchronization
+import Systemd
+
+/// What the edge will do, reduced to a test client: follows Pomegranate's route table (WatchRoutes) and
+/// sends GET / to a backend of `host` from the newest table every 20 ms, on a thread of its own, counting
+/// the answers that were not HTTP 200.
+final class RoutePoller: Sendable {
+    struct Tally: Sendable {
+        var succeeded = 0
+        var failed: [String] = []
+        var bodies: Set<String> = []
+    }
+
+    let host: String
+    private let backends = Backends()
+    private let tally = Mutex(Tally())
+    private let running = Atomic<Bool>(true)
+    private let stopped = Mutex<CheckedContinuation<Void, Never>?>(nil)
+    private let watcher: Task<Void, any Error>
+
+    init(host: String, pomegranateSocket: String) throws {
+        self.host = host
+        let backends = self.backends
+        watcher = Task {
+            try await PomegranateConnection.withClient(socketPath: pomegranateSocket) { pomegranate in
+                try await pomegranate.watchRoutes(Paastech_Pomegranate_V1_WatchRoutesRequest()) { response in
+                    for try await table in response.messages {
+                        let current = table.routes.first { $0.host == host }?.backends ?? []
+                        backends.value.withLock { $0 = current }
+                    }
+                }
+            }
+        }
+        try DetachedThread.start { [self] in pollUntilStopped() }
+    }
+
+    /// The newest backends of the host.
+    var currentBackends: [String] { backends.value.withLock { $0 } }
+
+    /// Stops polling and returns what it saw.
+    func stop() async -> Tally {
+        await withCheckedContinuation { continuation in
+            stopped.withLock { $0 = continuation }
+            running.store(false, ordering: .releasing)
+        }
+        watcher.cancel()
+        return tally.withLock { $0 }
+    }
+
+    private func pollUntilStopped() {
+        var turn = 0
+        while running.load(ordering: .acquiring) {
+            let table = backends.value.withLock { $0 }
+            if !table.isEmpty {
+                turn += 1
+                let backend = table[turn % table.count]
+                let answer = Self.get(backend, host: host)
+                tally.withLock { tally in
+                    if answer.status == 200 {
+                        tally.succeeded += 1
+                        tally.bodies.insert(answer.body)
+                    } else {
+                        tally.failed.append("\(backend): \(answer.status == 0 ? answer.body : "HTTP \(answer.status)")")
+                    }
+                }
+            }
+            usleep(20_000)
+        }
+        stopped.withLock { $0 }?.resume()
+    }
+
+    /// Shared with the task that follows the route table.
+    private final class Backends: Sendable {
+        let value = Mutex<[String]>([])
+    }
+
+    /// One HTTP/1.0 GET / with a 2-second limit on each step; status 0 and the error as body when it failed.
+    static func get(_ backend: String, host: String) -> (status: Int, body: String) {
+        guard let colon = backend.lastIndex(of: ":"), let port = UInt16(backend[backend.index(after: colon)...]) else {
+            return (0, "bad backend \(backend)")
+        }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return (0, "socket: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var limit = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        address.sin_addr.s_addr = inet_addr(String(backend[..<colon]))
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return (0, "connect: \(String(cString: strerror(errno)))") }
+        let request = Array("GET / HTTP/1.0\r\nHost: \(host)\r\n\r\n".utf8)
+        guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count else {
+            return (0, "send: \(String(cString: strerror(errno)))")
+        }
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count > 0 { response += buffer[0..<count]; continue }
+            if count < 0 { return (0, "recv: \(String(cString: strerror(errno)))") }
+            break
+        }
+        let text = String(decoding: response, as: UTF8.self)
+        let fields = text.split(separator: " ", maxSplits: 2)
+        let body = text.range(of: "\r\n\r\n").map { String(text[$0.upperBound...]) } ?? ""
+        return (fields.count > 1 ? Int(fields[1]) ?? 0 : 0, body)
+    }
+}
