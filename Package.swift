@@ -73,7 +73,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "API", dependencies: [
-            "PlatformConfig", "Systemd", "Postgres", "Store", "Credentials", "Mail", "RepoManagerRPC", "PomegranateRPC",
+            "PlatformConfig", "Systemd", "Postgres", "Store", "Credentials", "Mail", "RepoManagerRPC", "PomegranateRPC", "Pipeline",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
             .product(name: "Hummingbird", package: "hummingbird"),
@@ -163,6 +163,8 @@ let package = Package(
             "PlatformConfig", "Systemd", "Postgres", "Store", "Credentials", "API", "DevPlatform", "Sandbox",
             "Pomegranate", "PomegranateRPC", "Cgroups", "GitServer", "InternalAPIClient", "RepoManager", "RepoManagerRPC", "Pipeline",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOFoundationCompat", package: "swift-nio"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -103,8 +103,16 @@ extension ControlPlane {
             if let instances = body.instances { config.instances = instances }
             if let memory = body.memoryMB { config.memoryMB = memory }
             if let cpu = body.cpu { config.cpu = cpu }
-            guard let updated = try await store.updateDeploymentConfig(uuid: deployment.uuid, for: try context.viewer(),
-                                                                       config: config) else {
+            // A running deployment gets a new release from the same build, switched with zero downtime; a failed
+            // one changes nothing (the stored configuration goes back too).
+            var redeployed: RedeployBody?
+            if config != deployment.config, let live = try await liveRelease(of: deployment) {
+                redeployed = try await redeploy(deployment, base: live, reason: "configuration change",
+                                                createdBy: context.authentication?.user.username, config: config)
+            } else if try await store.updateDeploymentConfig(uuid: deployment.uuid, for: try context.viewer(), config: config) == nil {
+                throw APIError.notFound("deployment")
+            }
+            guard let updated = try await store.deployment(uuid: deployment.uuid, for: try context.viewer()) else {
                 throw APIError.notFound("deployment")
             }
             // Names of changed variables only: values may be secrets.
@@ -112,7 +120,10 @@ extension ControlPlane {
                 .filter { config.env[$0] != deployment.config.env[$0] }.sorted()
             await audit(context, "deployment.config_changed", target: "\(project.name)/\(deployment.name)",
                         details: ["env_keys_changed": changedKeys.joined(separator: ",")])
-            return DeploymentBody(updated, url: appURL(updated, in: project))
+            var answer = DeploymentBody(updated, url: appURL(updated, in: project))
+            answer.release = redeployed?.release
+            answer.output = redeployed?.output
+            return answer
         }
 
         v1.get("deployments/:uuid/releases") { _, context in

@@ -48,6 +48,7 @@ public struct ControlPlane: Sendable {
         addAuthRoutes(to: v1.group("auth"))
         addAccountRoutes(to: v1)
         addProjectRoutes(to: v1)
+        addReleaseRoutes(to: v1)
         addAdminRoutes(to: v1.group("admin"))
         return router
     }

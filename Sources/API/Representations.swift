@@ -109,8 +109,11 @@ struct DeploymentBody: ResponseCodable {
     var url: String
     var createdAt: Date
     var updatedAt: Date
+    /// After a configuration change of a running deployment: the release it made, and the pipeline's lines.
+    var release: ReleaseBody?
+    var output: [String]?
     enum CodingKeys: String, CodingKey {
-        case uuid, projectUUID = "project_uuid", name, config, url, createdAt = "created_at", updatedAt = "updated_at"
+        case uuid, projectUUID = "project_uuid", name, config, url, createdAt = "created_at", updatedAt = "updated_at", release, output
     }
 
     init(_ deployment: Deployment, url: String) {

@@ -9,6 +9,8 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable, Equatable {
     case deployFailed(deployment: String, detail: String)
     /// A platform service did not answer as expected.
     case platform(String)
+    /// A rollback or a configuration change needs a build that was pruned (or never finished).
+    case buildMissing(deployment: String, release: String)
 
     public var description: String {
         switch self {
@@ -19,6 +21,7 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable, Equatable {
         case .healthCheckFailed(let deployment, let detail): "\(deployment): the new release failed its health check (\(detail)); the previous release keeps serving"
         case .deployFailed(let deployment, let detail): "\(deployment): deploy failed: \(detail); the previous release keeps serving"
         case .platform(let detail): detail
+        case .buildMissing(let deployment, let release): "\(deployment): the build of \(release) is no longer kept; push again to rebuild it"
         }
     }
 }

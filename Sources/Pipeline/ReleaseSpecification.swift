@@ -10,6 +10,8 @@ public struct ReleaseSpecification: Codable, Sendable, Equatable {
     public var deploymentName: String
     /// `v<N>`.
     public var release: String
+    /// The build: `<releases>/<deployment-uuid>/v<K>`, where K is N unless this release reuses an earlier
+    /// release's build (a rollback or a config change).
     public var directory: String
     public var recipe: BuildRecipe
     /// The deployment's configuration at release time (values may be secrets: the file is 0600).
@@ -20,8 +22,13 @@ public struct ReleaseSpecification: Codable, Sendable, Equatable {
     public var egress: Bool
     public var hosts: [String]
 
-    /// `<releases>/<deployment-uuid>/v<N>.json`.
-    public var path: String { directory + ".json" }
+    /// `<releases>/<deployment-uuid>/v<N>.json`, next to the builds.
+    public var path: String { Self.path(deploymentDirectory: (directory as NSString).deletingLastPathComponent, release: release) }
+
+    /// Where release `release` of the deployment whose builds are in `deploymentDirectory` is described.
+    public static func path(deploymentDirectory: String, release: String) -> String {
+        deploymentDirectory + "/" + release + ".json"
+    }
 
     public func write() throws {
         let encoder = JSONEncoder()

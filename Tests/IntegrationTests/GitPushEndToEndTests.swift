@@ -67,9 +67,31 @@ struct GitPushEndToEndTests {
         #expect(failed.output.contains("failed its health check"), "\(failed.output)")
         #expect(failed.output.contains("pre-receive hook declined"), "\(failed.output)")
         #expect(RoutePoller.get(newAddress, host: "web.hello.apps.localhost").body == "hello again\n")
-        let releases = try await user.api(.get, "/v1/deployments/\(try user.deploymentUUID(project: "hello", name: "web"))/releases")
-        let statuses = (json(releases.body)["items"] as? [[String: Any]] ?? []).compactMap { $0["status"] as? String }
-        #expect(statuses.sorted() == ["failed", "live", "superseded"], "\(releases.body)")
+        let statuses = try await user.releases(try await user.deploymentUUID(project: "hello", name: "web")).compactMap { $0["status"] as? String }
+        #expect(statuses.sorted() == ["failed", "live", "superseded"], "\(statuses)")
+
+        // A configuration change redeploys the serving build with zero downtime; the app sees the variable.
+        let web = try await user.deploymentUUID(project: "hello", name: "web")
+        let changed = try await user.api(.patch, "/v1/deployments/\(web)", ["env": ["GREETING": "hi from config"]])
+        #expect(changed.status == 200, "\(changed.body)")
+        let changedLines = json(changed.body)["output"] as? [String] ?? []
+        #expect(changedLines.contains { $0.contains("Released web v4: configuration change (the build of v2)") }, "\(changedLines)")
+        let configured = try #require(PushingUser.PushResult.addresses(in: changedLines).first, "\(changedLines)")
+        #expect(RoutePoller.get(configured, host: "web.hello.apps.localhost").body == "hi from config\n")
+
+        // Rolling back to v1 with the CLI brings back v1's code and configuration, without a build.
+        let rollback = try await ProgramRun(try Binary.path(), ["rollback", "--api", dev.summary.apiURL, "hello/web", "v1"],
+                                            environment: ["PAASTECH_TOKEN": user.token, "PATH": "/usr/bin:/bin"]).run()
+        #expect(rollback.exitCode == 0, "\(rollback)")
+        #expect(rollback.stdoutText.contains("-----> Released web v5: rollback to v1 (the build of v1)"), "\(rollback)")
+        let rolledBack = try #require(PushingUser.PushResult.addresses(in: rollback.stdoutText.split(separator: "\n").map(String.init)).first)
+        #expect(RoutePoller.get(rolledBack, host: "web.hello.apps.localhost").body == "hello from python\n")
+        #expect(RoutePoller.get(configured, host: "web.hello.apps.localhost").status == 0, "v4 retired")
+        let deploymentBody = json(try await user.api(.get, "/v1/deployments/\(web)").body)
+        #expect((deploymentBody["config"] as? [String: Any])?["env"] as? [String: String] == [:], "v1's configuration is back")
+        // Only a release that went live can come back.
+        let failedID = try #require(try await user.releases(web).first { $0["status"] as? String == "failed" }?["id"] as? Int)
+        #expect(try await user.api(.post, "/v1/deployments/\(web)/rollback", ["release_id": failedID]).status == 409)
 
         // A monorepo: two web deployments and a worker from paastech.toml.
         _ = try await user.api(.post, "/v1/projects", ["name": "mono"])
@@ -112,10 +134,12 @@ struct PushingUser {
         /// The pipeline's `-----> ` lines, without git's `remote: ` prefix and padding.
         var stageLines: [String] { remoteLines.filter { $0.hasPrefix("----->") } }
         /// `ip:port` from the deploy stage's `<instance> at <address>` lines.
-        var instanceAddresses: [String] {
-            remoteLines.compactMap { line in
-                guard line.hasPrefix("web-") || line.contains(" at 10."), let at = line.range(of: " at ") else { return nil }
-                return String(line[at.upperBound...])
+        var instanceAddresses: [String] { Self.addresses(in: remoteLines) }
+
+        static func addresses(in lines: [String]) -> [String] {
+            lines.compactMap { line in
+                guard let at = line.range(of: " at 10.") else { return nil }
+                return String(line[line.index(at.lowerBound, offsetBy: 4)...]).trimmingCharacters(in: .whitespaces)
             }
         }
         var remoteLines: [String] {
@@ -164,6 +188,10 @@ struct PushingUser {
 
     static func postJSON(_ url: String, _ body: [String: Any]) async throws -> (Int, String) {
         try await curl([url, "-H", "Content-Type: application/json", "-d", String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)])
+    }
+
+    func releases(_ deployment: String) async throws -> [[String: Any]] {
+        json(try await api(.get, "/v1/deployments/\(deployment)/releases").body)["items"] as? [[String: Any]] ?? []
     }
 
     func projectUUID(_ name: String) async throws -> String {
