@@ -12,7 +12,7 @@ BINARY       = .build/debug/paastech
 # Debian packages the build, the platform and the tests need.
 APT_PACKAGES = pkg-config libpq-dev libssh-dev libgit2-dev libseccomp-dev libsystemd-dev libssl-dev \
                postgresql git openssh-client curl ca-certificates systemd python3 \
-               nftables iproute2 bubblewrap procps
+               nftables iproute2 bubblewrap procps python3-venv python3-pip bc
 
 .PHONY: all deps build run test test-swift test-integration bench clean
 
@@ -40,6 +40,7 @@ bench: deps
 	$(SWIFT) build -c release
 	$(TINY_INIT) .build/release/paastech-init-tiny $(INIT_SOURCE)
 	.build/release/paastech bench sandbox --runs 200
+	scripts/bench-push.sh .build/release/paastech
 
 # Swift Testing suites run against real PostgreSQL clusters they start themselves.
 test: build

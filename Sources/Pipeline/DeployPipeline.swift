@@ -196,7 +196,8 @@ public struct DeployPipeline: Sendable {
         }
     }
 
-    /// Switch, then retire: the routes point at the new release; the old instances drain and stop.
+    /// Switch, then retire: the routes point at the new release; the old instances drain and stop. Then
+    /// builds beyond ``PipelineSettings/releasesKept`` are pruned (never this one or the one it replaced).
     func switchAndRetire(_ spec: ReleaseSpecification, using pomegranate: PomegranateClient) async throws {
         output.stage("Switching \(spec.deploymentName) to \(spec.release)")
         var promote = Paastech_Pomegranate_V1_PromoteRequest()
@@ -204,6 +205,9 @@ public struct DeployPipeline: Sendable {
         promote.releaseID = spec.release
         let retired = try await pomegranate.promote(promote).retired
         if !retired.isEmpty { output.stage("Retired \(retired.count) instance(s) of the previous release") }
+        let pruned = ReleasePruning(deploymentDirectory: (spec.directory as NSString).deletingLastPathComponent, kept: settings.releasesKept)
+            .prune(protecting: [spec.release] + retired.map(\.releaseID))
+        if !pruned.isEmpty { output.detail("pruned old releases: \(pruned.joined(separator: ", "))") }
     }
 }
 

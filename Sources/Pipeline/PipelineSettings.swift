@@ -17,6 +17,8 @@ public struct PipelineSettings: Sendable {
     /// A worker is healthy once it has stayed up this long.
     public var workerSettleTime: Duration = .seconds(5)
     public var buildTimeoutSeconds = 0
+    /// Releases kept per deployment besides the serving one and the one before it.
+    public var releasesKept = 5
 
     public init(releasesDirectory: String, cacheDirectory: String, buildsDirectory: String, pomegranateSocket: String, appsDomain: String) {
         self.releasesDirectory = releasesDirectory
@@ -30,6 +32,7 @@ public struct PipelineSettings: Sendable {
         self.init(releasesDirectory: configuration.paths.releasesDirectory, cacheDirectory: configuration.paths.cacheDirectory,
                   buildsDirectory: configuration.paths.stateDirectory + "/builds",
                   pomegranateSocket: configuration.paths.pomegranateSocket, appsDomain: configuration.platform.appsDomain)
+        releasesKept = configuration.platform.releasesKept
     }
 
     /// `http://web.shop.apps.example.com`: what the pusher opens.

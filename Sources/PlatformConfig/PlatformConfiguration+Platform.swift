@@ -9,6 +9,8 @@ extension PlatformConfiguration {
         public var consoleURL = "http://console.localhost:8080"
         /// `secure_cookies`: mark cookies `Secure`; set when the API is served over HTTPS.
         public var secureCookies = false
+        /// `releases_kept`: builds kept per deployment for rollbacks (besides the serving one and the one before it).
+        public var releasesKept = 5
 
         /// Creates the default platform settings.
         public init() {}
@@ -21,5 +23,6 @@ extension PlatformConfiguration.Platform: ConfigurationSection {
         ConfigurationKey("apps_domain", \.appsDomain, .domain(like: "apps.example.com")),
         ConfigurationKey("console_url", \.consoleURL, .baseURL(like: "https://console.paastech.example.com")),
         ConfigurationKey("secure_cookies", \.secureCookies, .boolean),
+        ConfigurationKey("releases_kept", \.releasesKept, .integer(in: 1...1000)),
     ]
 }
