@@ -41,21 +41,23 @@ public struct DeployPipeline: Sendable {
                 let deployment = try await platform.upsertDeployment(projectID: project.id, name: found.name)
                 let release = try await platform.createRelease(deploymentID: deployment.id, commit: commit.id,
                                                                description: commit.subject, createdBy: pusher)
+                let buildLog = BuildLog(deploymentDirectory: settings.releasesDirectory + "/" + deployment.id, release: release.name)
                 do {
-                    let directory = try await build(found, of: project, as: deployment, release: release, tree: tree, using: pomegranate)
+                    let directory = try await build(found, of: project, as: deployment, release: release, tree: tree,
+                                                    log: buildLog, using: pomegranate)
                     let spec = try recordRelease(found, of: project, as: deployment, release: release, directory: directory)
-                    try await platform.updateRelease(id: release.id, status: .deploying, buildLogPath: nil)
+                    try await platform.updateRelease(id: release.id, status: .deploying, buildLogPath: buildLog.recordedPath)
                     let instances = try await deploy(spec, using: pomegranate)
                     try await healthCheck(spec, instances: instances, using: pomegranate)
                     try await switchAndRetire(spec, using: pomegranate)
-                    try await platform.updateRelease(id: release.id, status: .live, buildLogPath: nil)
+                    try await platform.updateRelease(id: release.id, status: .live, buildLogPath: buildLog.recordedPath)
                     if spec.recipe.kind == .web {
                         urls.append(settings.appURL(deployment: found.name, project: project.name))
                     } else {
                         output.stage("\(found.name) runs as a worker (no URL)")
                     }
                 } catch {
-                    try? await platform.updateRelease(id: release.id, status: .failed, buildLogPath: nil)
+                    try? await platform.updateRelease(id: release.id, status: .failed, buildLogPath: buildLog.recordedPath)
                     throw error
                 }
             }
@@ -79,7 +81,7 @@ public struct DeployPipeline: Sendable {
     /// Build: the deployment's directory becomes the release directory, built in a sandbox with
     /// egress and the project's cache at /data; its output streams to the pusher.
     func build(_ found: DetectedDeployment, of project: PipelineProject, as deployment: PipelineDeployment, release: PipelineRelease,
-               tree: String, using pomegranate: PomegranateClient) async throws -> String {
+               tree: String, log: BuildLog, using pomegranate: PomegranateClient) async throws -> String {
         let directory = settings.releasesDirectory + "/" + deployment.id + "/" + release.name
         try FileManager.default.createDirectory(atPath: (directory as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try? FileManager.default.removeItem(atPath: directory)
@@ -118,6 +120,7 @@ public struct DeployPipeline: Sendable {
                     pending += String(decoding: bytes, as: UTF8.self)
                     while let newline = pending.firstIndex(of: "\n") {
                         output.detail(String(pending[..<newline]))
+                        log.append(String(pending[..<newline]))
                         pending = String(pending[pending.index(after: newline)...])
                     }
                 case .result(let finished)?:
@@ -126,7 +129,10 @@ public struct DeployPipeline: Sendable {
                     break
                 }
             }
-            if !pending.isEmpty { output.detail(pending) }
+            if !pending.isEmpty {
+                output.detail(pending)
+                log.append(pending)
+            }
             return result
         }
         guard let result, result.exitStatus == 0, !result.timedOut else {

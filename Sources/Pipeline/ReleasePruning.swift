@@ -26,6 +26,7 @@ struct ReleasePruning {
                 buildsInUse.insert(specification.release)
             } else if (try? FileManager.default.removeItem(atPath: path)) != nil {
                 pruned.append(specification.release)
+                try? FileManager.default.removeItem(atPath: BuildLog.path(deploymentDirectory: deploymentDirectory, release: specification.release))
             }
         }
         // Builds: v<K> directories no kept specification runs (failed releases' leftovers too), but only below the

@@ -110,6 +110,9 @@ struct GitPushEndToEndTests {
         #expect(built.status == 0, "\(built.output)")
         #expect(built.output.contains("-----> Building web (python) as v1"), "\(built.output)")
         #expect(built.remoteLines.contains { $0.contains("Successfully installed six-1.16.0") }, "\(built.output)")
+        let depsWeb = try await user.deploymentUUID(project: "deps", name: "web").lowercased()
+        let buildLog = try String(contentsOfFile: state.appendingPathComponent("var/releases/\(depsWeb)/v1.build.log").path, encoding: .utf8)
+        #expect(buildLog.contains("Successfully installed six-1.16.0"), "the build's output is kept with the release")
         let depsAddress = try #require(built.instanceAddresses.first, "\(built.output)")
         #expect(RoutePoller.get(depsAddress, host: "web.deps.apps.localhost").body == "six 1.16.0 from PyPI\n")
 
