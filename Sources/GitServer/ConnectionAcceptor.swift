@@ -17,10 +17,7 @@ final class ConnectionAcceptor: Sendable {
 
     /// Starts accepting at once.
     init(listeningSocket: Int32, binding: SSHBinding, settings: ConnectionSettings) throws {
-        var pipe: [Int32] = [-1, -1]
-        try SystemCall.retryingInterrupts("socketpair() to wake the SSH accept loop") {
-            socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pipe)
-        }
+        let pipe = try SystemCall.socketPair("waking the SSH accept loop")
         self.listeningSocket = listeningSocket
         self.binding = binding
         self.settings = settings
@@ -89,7 +86,7 @@ final class ConnectionAcceptor: Sendable {
 
     /// One accepted connection, or -1 for a transient failure (the client left already, fds exhausted).
     private func accept() -> Int32 {
-        let fd = GNUFunctions.accept4.map { $0(listeningSocket, nil, nil, Int32(SOCK_CLOEXEC.rawValue)) } ?? Glibc.accept(listeningSocket, nil, nil)
+        let fd = GNUFunctions.accept4.map { $0(listeningSocket, nil, nil, SystemCall.socketCloseOnExec) } ?? Glibc.accept(listeningSocket, nil, nil)
         if fd >= 0 {
             if GNUFunctions.accept4 == nil { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
             return fd

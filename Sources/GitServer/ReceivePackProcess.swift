@@ -61,11 +61,7 @@ final class ReceivePackProcess {
         defer { pairs.forEach { SystemCall.closeQuietly($0[1]) } }
         do {
             for name in ["stdin", "stdout", "stderr"] {
-                var pair: [Int32] = [-1, -1]
-                try SystemCall.retryingInterrupts("socketpair() for the \(name) of \(executable)") {
-                    socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair)
-                }
-                pairs.append(pair)
+                pairs.append(try SystemCall.socketPair("the \(name) of \(executable)"))
             }
             for fd in pairs.map({ $0[0] }) {
                 let flags = try SystemCall.retryingInterrupts("fcntl(\(fd), F_GETFL)") { fcntl(fd, F_GETFL) }

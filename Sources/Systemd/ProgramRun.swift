@@ -199,11 +199,7 @@ public struct ProgramRun: Sendable {
         var pairs: [[Int32]] = []
         do throws(SystemCallError) {
             for _ in 0..<count {
-                var pair: [Int32] = [-1, -1]
-                try SystemCall.retryingInterrupts("socketpair(AF_UNIX) for a child's standard streams") {
-                    socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair)
-                }
-                pairs.append(pair)
+                pairs.append(try SystemCall.socketPair("a child's standard streams"))
             }
         } catch {
             pairs.joined().forEach(SystemCall.closeQuietly)

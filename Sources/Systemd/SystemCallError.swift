@@ -55,6 +55,20 @@ public enum SystemCall {
         throw SystemCallError(operation: operation(), errno: -result)
     }
 
+    /// `SOCK_CLOEXEC`, for accept4 and socket calls in modules whose C headers hide Glibc's `SOCK_*` names.
+    public static let socketCloseOnExec = Int32(SOCK_CLOEXEC.rawValue)
+
+    /// A connected AF_UNIX stream socket pair, close-on-exec from the start (Swift's Glibc has no pipe2): a
+    /// program another thread spawns meanwhile cannot inherit an end. Here, once, because some modules'
+    /// C headers hide Glibc's `SOCK_*` names in optimised builds.
+    public static func socketPair(_ purpose: @autoclosure () -> String) throws(SystemCallError) -> [Int32] {
+        var pair: [Int32] = [-1, -1]
+        try retryingInterrupts("socketpair(AF_UNIX) for \(purpose())") {
+            socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair)
+        }
+        return pair
+    }
+
     /// Marks `fd` close-on-exec, or clears the flag, keeping its other descriptor flags.
     static func setCloseOnExec(_ fd: Int32, _ enabled: Bool) throws(SystemCallError) {
         let flags = try retryingInterrupts("fcntl(\(fd), F_GETFD)") { fcntl(fd, F_GETFD) }

@@ -1,6 +1,4 @@
-import DevPlatform
 import Foundation
-import Logging
 import Postgres
 import Synchronization
 import Testing
@@ -30,45 +28,33 @@ struct PostgresPoolTests {
         #expect(try await backendPIDs(observer, applicationName: name).count <= 4)
     }
 
-    /// Deterministic, not timed: 8 queries wait on a lock that only a task on the cooperative pool releases,
-    /// once it has seen all 8 waiting. Were libpq's blocking calls on the pool (2 threads here), that task
-    /// could never run and the test would hang until its time limit.
-    @Test("libpq blocks on dedicated threads: 8 queries blocked in the server at once do not stop other tasks",
-          .timeLimit(.minutes(1)))
+    @Test("libpq blocks on dedicated threads: 8 x pg_sleep(0.5) on pool 8 run at once while tasks keep running")
     func blockingWorkStaysOffTheCooperativePool() async throws {
-        let name = uniqueName("pgblock")
-        // One database for all three (advisory locks are per database; shared() makes a new one each call).
-        var configuration = try await PostgresCluster.shared()
-        func client(poolSize: Int, applicationName: String) -> PostgresClient {
-            configuration.poolSize = poolSize
-            configuration.applicationName = applicationName
-            return PostgresClient(configuration: configuration, logger: Logger(label: "postgres-tests"))
-        }
-        let db = client(poolSize: 8, applicationName: name)
+        let db = try await makeClient(poolSize: 8)
         defer { db.close() }
-        let holder = client(poolSize: 1, applicationName: uniqueName("pgholder"))  // its lock lives in its transaction
-        defer { holder.close() }
-        let observer = client(poolSize: 1, applicationName: uniqueName("pgobserver"))
-        defer { observer.close() }
-        let key: Int64 = .random(in: 1 ... .max)
-        // The holder's transaction keeps the lock until its body returns (COMMIT releases it).
-        let queries = try await holder.withTransaction { transaction in
-            _ = try await transaction.query("SELECT pg_advisory_xact_lock($1::int8)", [.int(key)])
-            let queries = Task {
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    for _ in 0..<8 {
-                        group.addTask { _ = try await db.query("SELECT pg_advisory_xact_lock_shared($1::int8)", [.int(key)]) }
-                    }
-                    try await group.waitForAll()
-                }
-            }
-            // This loop is a task on the pool too: it must see all 8 blocked in the server.
-            while try await backendPIDs(observer, applicationName: name, runningQueryContaining: "pg_advisory_xact_lock_shared").count < 8 {
+        let ticks = Mutex(0)
+        let finished = Mutex(false)
+        let ticker = Task {
+            while !finished.withLock({ $0 }) {
                 try await Task.sleep(for: .milliseconds(10))
+                ticks.withLock { $0 += 1 }
             }
-            return queries
         }
-        try await queries.value
+        let clock = ContinuousClock()
+        let started = clock.now
+        let ticksBefore = ticks.withLock { $0 }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<8 { group.addTask { _ = try await db.query("SELECT pg_sleep(0.5)") } }
+            try await group.waitForAll()
+        }
+        let elapsed = clock.now - started
+        let ticksDuring = ticks.withLock { $0 } - ticksBefore
+        finished.withLock { $0 = true }
+        try await ticker.value
+        // On 2 cores, 8 sleeps blocking the cooperative pool would run two at a time (>= 2 s) and freeze the
+        // ticker meanwhile. Loose bounds: the whole suite runs in parallel on this machine.
+        #expect(elapsed < .milliseconds(1900), "8 concurrent 0.5 s sleeps took \(elapsed)")
+        #expect(ticksDuring >= 2, "the ticker ran only \(ticksDuring) times in \(elapsed)")
     }
 
     @Test("a backend killed mid-query fails that query; the next query on the pool succeeds")

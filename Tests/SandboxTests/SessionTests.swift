@@ -16,8 +16,11 @@ struct SessionTests {
         #expect(await app.waitFor("ready"))
 
         let output = OutputFile()
-        let devNull = open("/dev/null", O_RDONLY | O_CLOEXEC)
-        defer { close(devNull) }
+        // The session ends only when told to (a line on its stdin): under load this task may resume long
+        // after the spawn, and the session must still be there to be looked at.
+        var gate: [Int32] = [-1, -1]
+        #expect(pipe(&gate) == 0)
+        defer { close(gate[0]) }
         let session = try await SandboxHarness.runner.runSession(
             in: sandbox,
             command: ["/bin/sh", "-c", """
@@ -25,11 +28,13 @@ struct SessionTests {
                 grep -E '^(Seccomp|NoNewPrivs|CapEff):' /proc/self/status
                 echo limit=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max)
                 echo host=$(hostname) cwd=$(pwd) var=$SESSION_VAR
-                sleep 0.3; exit 7
+                read go; exit 7
                 """],
-            environment: ["SESSION_VAR": "from-session"], stdio: [devNull, output.fd, output.fd])
+            environment: ["SESSION_VAR": "from-session"], stdio: [gate[0], output.fd, output.fd])
         // In the sandbox's cgroup, seen from the host, while it runs.
         #expect(sandbox.cgroup.processes().contains(session.pid), "\(sandbox.cgroup.processes()) lacks \(session.pid)")
+        _ = write(gate[1], "go\n", 3)
+        close(gate[1])
         let status = await session.waitForExit()
         #expect(status == 7)
 
