@@ -29,6 +29,5 @@ extension HostNetworkTests {
             String(format: "%.3f ms", Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1e3)
         }
         print("InstanceNetwork timing over 50 cycles: attach median \(milliseconds(attaches[25])), p90 \(milliseconds(attaches[45])), max \(milliseconds(attaches[49])); detach median \(milliseconds(detaches[25])), p90 \(milliseconds(detaches[45]))")
-        #expect(attaches.count == 50 && detaches.count == 50)
     }
 }
