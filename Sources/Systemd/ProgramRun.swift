@@ -136,6 +136,19 @@ public struct ProgramRun: Sendable {
             if childEnded && !progressed { break }
             childEnded = collected.exitSeen
         }
+        // Both outputs closed but the child goes on (it closed them itself): the time limit still holds.
+        if let deadline, !collected.exitSeen, !timedOut {
+            var entry = pollfd(fd: exited, events: Int16(POLLIN), revents: 0)
+            while entry.revents == 0 {
+                let left = deadline - ContinuousClock.now
+                guard left > .zero else {
+                    timedOut = true
+                    try? child.signal(SIGKILL)
+                    break
+                }
+                _ = poll(&entry, 1, Int32(min(left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1, 60_000)))
+            }
+        }
         return Result(termination: child.waitForExitBlocking(), stdout: collected.stdout, stderr: collected.stderr, timedOut: timedOut)
     }
 

@@ -34,6 +34,13 @@ struct ProgramRunTests {
         #expect(ContinuousClock.now - started < .seconds(10))
     }
 
+    @Test func theTimeLimitHoldsForAProgramThatClosedItsOutputs() throws {
+        let result = try ProgramRun("/bin/sh", ["-c", "exec >&- 2>&-; exec sleep 30"], environment: ["PATH": "/usr/bin:/bin"],
+                                    timeout: .milliseconds(200)).runBlocking()
+        #expect(result.timedOut)
+        #expect(result.termination == .signaled(signal: SIGKILL))
+    }
+
     @Test func aBackgroundProcessHoldingTheOutputDoesNotKeepTheRunWaiting() throws {
         let started = ContinuousClock.now
         let result = try ProgramRun("/bin/sh", ["-c", "echo before; sleep 30 & echo after"], environment: ["PATH": "/usr/bin:/bin"])
