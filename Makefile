@@ -12,7 +12,8 @@ BINARY       = .build/debug/paastech
 # Debian packages the build, the platform and the tests need.
 APT_PACKAGES = pkg-config libpq-dev libssh-dev libgit2-dev libseccomp-dev libsystemd-dev libssl-dev \
                postgresql git openssh-client curl ca-certificates systemd python3 \
-               nftables iproute2 bubblewrap procps python3-venv python3-pip bc
+               nftables iproute2 bubblewrap procps python3-venv python3-pip bc \
+               pebble nginx-light wrk nghttp2-client python3-websockets openssl
 
 .PHONY: all deps build run test test-swift test-integration bench clean
 
@@ -43,9 +44,14 @@ bench: deps
 	scripts/bench-push.sh .build/release/paastech
 
 # Swift Testing suites run against real PostgreSQL clusters they start themselves.
+# The full log goes to .build/test.log; on failure the failed tests and their recorded issues are
+# printed again at the end, where a CI log's tail shows them.
 test: build
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
-	$(SWIFT) test --skip-build $(BUILD_FLAGS)
+	@set -o pipefail; $(SWIFT) test --skip-build $(BUILD_FLAGS) 2>&1 | tee .build/test.log || { \
+	  echo "==== failed tests and recorded issues (full log: .build/test.log) ===="; \
+	  grep -a '✘' .build/test.log | head -80; \
+	  exit 1; }
 
 clean:
 	rm -rf .build

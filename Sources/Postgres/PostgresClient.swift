@@ -37,6 +37,9 @@ public final class PostgresClient: Sendable {
         for listener in state.withLock({ Array($0.listeners.values) }) { listener.stop() }
     }
 
+    /// How many callers are waiting for a free connection (all `poolSize` are busy).
+    public var waitingCallers: Int { pool.waitingCallers }
+
     /// Runs one statement and returns its rows.
     ///
     /// Parameters are given as ``PostgresValue``s (`[.int(id), .text(name)]`) or, through the overload

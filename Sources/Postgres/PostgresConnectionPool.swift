@@ -27,6 +27,9 @@ final class PostgresConnectionPool: Sendable {
         state = Mutex(State(idle: slots.reversed()))
     }
 
+    /// Callers waiting for a slot right now (for metrics, and for tests that need to know a caller is queued).
+    var waitingCallers: Int { state.withLock { $0.waiters.count } }
+
     /// Waits for a free slot. Throws `CancellationError` if the task is cancelled while waiting.
     func lease() async throws -> PostgresConnectionSlot {
         let id = state.withLock { state in

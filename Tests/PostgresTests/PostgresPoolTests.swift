@@ -28,7 +28,7 @@ struct PostgresPoolTests {
         #expect(try await backendPIDs(observer, applicationName: name).count <= 4)
     }
 
-    @Test("libpq blocks on dedicated threads: 8 x pg_sleep(0.5) on pool 8 run at once while tasks keep running")
+    @Test("libpq blocks on dedicated threads: 8 x pg_sleep(1) on pool 8 run at once while tasks keep running")
     func blockingWorkStaysOffTheCooperativePool() async throws {
         let db = try await makeClient(poolSize: 8)
         defer { db.close() }
@@ -44,16 +44,17 @@ struct PostgresPoolTests {
         let started = clock.now
         let ticksBefore = ticks.withLock { $0 }
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<8 { group.addTask { _ = try await db.query("SELECT pg_sleep(0.5)") } }
+            for _ in 0..<8 { group.addTask { _ = try await db.query("SELECT pg_sleep(1)") } }
             try await group.waitForAll()
         }
         let elapsed = clock.now - started
         let ticksDuring = ticks.withLock { $0 } - ticksBefore
         finished.withLock { $0 = true }
         try await ticker.value
-        // On 2 cores, 8 sleeps blocking the cooperative pool would run two at a time (>= 2 s) and freeze the
-        // ticker meanwhile. Loose bounds: the whole suite runs in parallel on this machine.
-        #expect(elapsed < .milliseconds(1900), "8 concurrent 0.5 s sleeps took \(elapsed)")
+        // Blocking the 2-thread cooperative pool would run the sleeps two at a time (>= 4 s) and freeze the
+        // ticker meanwhile; on dedicated threads they take ~1 s. The 3.5 s bound leaves room for a loaded
+        // machine (the suite runs in parallel, and CI builds next to it) without letting the bug through.
+        #expect(elapsed < .milliseconds(3500), "8 concurrent 1 s sleeps took \(elapsed)")
         #expect(ticksDuring >= 2, "the ticker ran only \(ticksDuring) times in \(elapsed)")
     }
 
@@ -109,21 +110,28 @@ struct PostgresPoolTests {
 
     @Test("callers wait in line for a busy pool, and a waiting caller can be cancelled")
     func waitingForAConnection() async throws {
-        let db = try await makeClient(poolSize: 1)
-        defer { db.close() }
-        let holder = Task { try await db.query("SELECT pg_sleep(1)") }
-        try await Task.sleep(for: .milliseconds(100))
+        let name = uniqueName("queue")
+        let db = try await makeClient(poolSize: 1, applicationName: name)
+        let observer = try await makeClient(poolSize: 1)
+        defer { db.close(); observer.close() }
+        // No timing: each step waits until the previous one is observable (the statement running on the
+        // server, the pool's queue length), so a loaded machine only makes the test slower.
+        let holder = Task { try await db.query("SELECT pg_sleep(30)") }
+        #expect(try await eventually {
+            try await !backendPIDs(observer, applicationName: name, runningQueryContaining: "pg_sleep(30)").isEmpty
+        })
         let cancelled = Task { try await db.query("SELECT 'never'") }
-        let waiters = (1...3).map { index in
-            Task {
-                try await Task.sleep(for: .milliseconds(60 * index))
-                return try await db.query("SELECT clock_timestamp() AS at")[0].decode("at", as: Date.self)
-            }
+        #expect(try await eventually { db.waitingCallers == 1 })
+        var waiters: [Task<Date, Error>] = []
+        for index in 1...3 {
+            waiters.append(Task { try await db.query("SELECT clock_timestamp() AS at")[0].decode("at", as: Date.self) })
+            #expect(try await eventually { db.waitingCallers == 1 + index })
         }
-        try await Task.sleep(for: .milliseconds(300))
         cancelled.cancel()
         await #expect(throws: CancellationError.self) { try await cancelled.value }
-        _ = try await holder.value
+        #expect(db.waitingCallers == 3)
+        holder.cancel()
+        _ = try? await holder.value
         var servedAt: [Date] = []
         for waiter in waiters { servedAt.append(try await waiter.value) }
         #expect(servedAt == servedAt.sorted(), "waiters were not served first come, first served")
