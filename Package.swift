@@ -31,6 +31,10 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.9.2"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-http2", from: "1.46.0"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // C libraries from Debian.
@@ -158,11 +162,42 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
 
+        // ACME (RFC 8555) client: account, orders, HTTP-01 challenges, certificates; on swift-crypto and swift-certificates.
+        .target(name: "ACME", dependencies: [
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        // The edge: reverse proxy and load balancer on 80/443, TLS termination, certificates, the route table.
+        .target(name: "Edge", dependencies: [
+            "ACME", "PomegranateRPC", "PlatformConfig", "Systemd", "InternalAPIClient",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOHTTP2", package: "swift-nio-http2"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+
         // The one executable: thin subcommands that assemble services from the libraries.
         .executableTarget(name: "paastech", dependencies: [
             "PlatformConfig", "Systemd", "Postgres", "Store", "Credentials", "API", "DevPlatform", "Sandbox",
-            "Pomegranate", "PomegranateRPC", "Cgroups", "GitServer", "InternalAPIClient", "RepoManager", "RepoManagerRPC", "Pipeline",
+            "Pomegranate", "PomegranateRPC", "Cgroups", "GitServer", "InternalAPIClient", "RepoManager", "RepoManagerRPC", "Pipeline", "Edge", "ACME",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOFoundationCompat", package: "swift-nio"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -193,6 +228,18 @@ let package = Package(
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
+        .testTarget(name: "ACMETests", dependencies: ["ACME", "Systemd",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client")]),
+        .testTarget(name: "EdgeTests", dependencies: ["Edge", "ACME", "PomegranateRPC", "PlatformConfig", "Systemd",
+            .product(name: "GRPCCore", package: "grpc-swift-2"),
+            .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "NativeLibrariesTests", dependencies: ["CPostgres", "CSSH", "CGit2", "CSeccomp", "CSystemd", "COpenSSL"]),
         // Runs the built `paastech` binary (make test builds it first).
         .testTarget(name: "IntegrationTests", dependencies: ["DevPlatform", "Postgres", "Systemd", "PomegranateRPC",

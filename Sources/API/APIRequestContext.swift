@@ -53,6 +53,13 @@ public struct APIRequestContext: RequestContext {
 
     /// The viewer scope for object queries: owners see their own objects only.
     func viewer() throws(APIError) -> Viewer { .user(try requireUser().id) }
+
+    /// The viewer scope of routes open to an object's owner and to administrators (custom domains):
+    /// administrators act on everyone's objects, everyone else on their own.
+    func ownerOrAdministrator() throws(APIError) -> Viewer {
+        let user = try requireUser()
+        return user.isAdmin ? .administrator : .user(user.id)
+    }
 }
 
 extension APIRequestContext {

@@ -42,6 +42,7 @@ extension ControlPlane {
             return projectBody(project)
         }
         addPipelineRoutes(to: internalV1)
+        addEdgeRoutes(to: internalV1)
         return router
     }
 

@@ -157,8 +157,8 @@ extension ControlPlane {
         ProjectBody(project, gitHost: "\(configuration.git.remoteHost):\(configuration.git.remotePort)")
     }
 
-    /// `<deployment>.<project>.<apps-domain>`, the name the edge routes.
+    /// `https://<deployment>.<project>.<apps-domain>`, the name the edge routes.
     func appURL(_ deployment: Deployment, in project: Project) -> String {
-        "http://\(deployment.name).\(project.name).\(configuration.platform.appsDomain)"
+        configuration.edge.url(host: "\(deployment.name).\(project.name).\(configuration.platform.appsDomain)")
     }
 }

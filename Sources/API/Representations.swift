@@ -144,6 +144,23 @@ struct ReleaseBody: ResponseCodable {
     }
 }
 
+struct DomainBody: ResponseCodable {
+    var hostname: String
+    var certificateStatus: String
+    var certificateExpiresAt: Date?
+    var certificateError: String?
+    var createdAt: Date
+    enum CodingKeys: String, CodingKey {
+        case hostname, certificateStatus = "certificate_status", certificateExpiresAt = "certificate_expires_at",
+             certificateError = "certificate_error", createdAt = "created_at"
+    }
+
+    init(_ domain: Domain) {
+        hostname = domain.hostname; certificateStatus = domain.certificateStatus.rawValue
+        certificateExpiresAt = domain.certificateExpiresAt; certificateError = domain.certificateError; createdAt = domain.createdAt
+    }
+}
+
 struct AuditEntryBody: ResponseCodable {
     var id: Int64
     var at: Date

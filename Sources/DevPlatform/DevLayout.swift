@@ -25,6 +25,10 @@ public struct DevPorts: Sendable {
     public var api = 8081
     /// `paastech gitd`: `git push ssh://git@127.0.0.1:2222/<user>/<project>.git`.
     public var ssh = 2222
+    /// `paastech edge`: apps at `http://<deployment>.<project>.apps.localhost:8080` (proxied, no redirect)...
+    public var http = 8080
+    /// ...and on HTTPS with certificates from a local CA.
+    public var https = 8443
 
     public init() {}
 }
@@ -74,10 +78,17 @@ public struct DevSummary: Codable, Sendable, Equatable {
     public var mailDirectory: String
     public var configurationFile: String
     public var admin: Admin
+    /// `http://<deployment>.<project>.apps.localhost:8080` (optional: older dev.json files lack it).
+    public var appsURL: String?
+    /// The local CA's certificate, for `curl --cacert` and browsers.
+    public var localCA: String?
+    /// The edge's internal socket (metrics, certificate status).
+    public var edgeSocket: String?
 
     enum CodingKeys: String, CodingKey {
         case apiURL = "api_url", gitURL = "git_url", apiInternalSocket = "api_internal_socket",
              databaseConnectionInfo = "database_conninfo", mailDirectory = "mail_directory",
-             configurationFile = "configuration_file", admin
+             configurationFile = "configuration_file", admin, appsURL = "apps_url", localCA = "local_ca",
+             edgeSocket = "edge_socket"
     }
 }

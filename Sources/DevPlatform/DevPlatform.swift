@@ -98,6 +98,14 @@ public struct DevPlatform: Sendable {
             cgroup_subtree = \(toml(sandboxes.name))
             uid_first = \(sandboxes.firstUID)
 
+            [edge]
+            http_listen = \(toml("\(ports.host):\(ports.http)"))
+            https_listen = \(toml("\(ports.host):\(ports.https)"))
+            public_http_port = \(ports.http)
+            public_https_port = \(ports.https)
+            redirect_http = false
+            certificates = "local"
+
             """
         try text.write(to: layout.configuration, atomically: true, encoding: .utf8)
         return try PlatformConfiguration.parse(text, file: layout.configuration.path)
@@ -127,7 +135,10 @@ public struct DevPlatform: Sendable {
             databaseConnectionInfo: postgres.conninfo,
             mailDirectory: layout.mail.path,
             configurationFile: layout.configuration.path,
-            admin: admin)
+            admin: admin,
+            appsURL: "http://<deployment>.<project>.\(configuration.platform.appsDomain):\(ports.http)",
+            localCA: layout.state.appendingPathComponent("edge/local-ca.pem").path,
+            edgeSocket: configuration.paths.edgeSocket)
     }
 
     /// Binds every daemon's sockets here, before any child starts, so that a client connecting
@@ -141,11 +152,19 @@ public struct DevPlatform: Sendable {
                 .init(fd: try ListeningSocket.bindUnix(path: layout.apiInternalSocket.path, mode: 0o660), name: "internal"),
             ],
             logger: logger)
+        let edge = DaemonProcess(
+            name: "edge", executable: executable, arguments: ["edge"], environment: environment,
+            sockets: [
+                .init(fd: try ListeningSocket.bindTCP(host: ports.host, port: ports.http, backlog: 4096), name: "http"),
+                .init(fd: try ListeningSocket.bindTCP(host: ports.host, port: ports.https, backlog: 4096), name: "https"),
+                .init(fd: try ListeningSocket.bindUnix(path: configuration.paths.edgeSocket, mode: 0o600), name: "internal"),
+            ],
+            logger: logger)
         // Sandboxes need root (namespaces, cgroups, the bridge); without it the platform runs without apps,
         // and without apps there is nothing to push to.
         guard geteuid() == 0 else {
             logger.warning("not root: pomegranate (builds and apps), the repo manager and gitd are not started")
-            return [api]
+            return [api, edge]
         }
         let pomegranate = DaemonProcess(
             name: "pomegranate", executable: executable, arguments: ["pomegranate"], environment: environment,
@@ -161,7 +180,7 @@ public struct DevPlatform: Sendable {
             name: "gitd", executable: executable, arguments: ["gitd"], environment: environment,
             sockets: [.init(fd: try ListeningSocket.bindTCP(host: ports.host, port: ports.ssh), name: "gitd")],
             logger: logger)
-        return [api, pomegranate, repoManager, gitd]
+        return [api, pomegranate, repoManager, gitd, edge]
     }
 
     private func writeSummary(_ summary: DevSummary) throws {
@@ -176,6 +195,7 @@ public struct DevPlatform: Sendable {
 
         PaaSTech dev platform is running. Ctrl-C stops it (data is kept).
           API            \(summary.apiURL)/v1   (OpenAPI: \(summary.apiURL)/v1/openapi.json)
+          apps           \(summary.appsURL ?? "-")   (HTTPS on the edge's other port; CA: \(summary.localCA ?? "-"))
           git            \(summary.gitURL.map { "git remote add paastech \($0)/<user>/<project>.git" } ?? "not running (run as root)")
           internal API   \(summary.apiInternalSocket)
           mail           \(summary.mailDirectory)

@@ -39,6 +39,30 @@ public struct InternalAPIClient: Sendable {
         try await getUnlessNotFound("/internal/v1/projects/\(Self.pathSegment(owner))/\(Self.pathSegment(name))")
     }
 
+    /// The host names the edge routes besides the generated `<deployment>.<project>.<apps_domain>`: every custom
+    /// domain, and `<project>.<apps_domain>` for each project with exactly one deployment; sorted by host name.
+    public func edgeHosts() async throws(InternalAPIError) -> [EdgeHost] {
+        try await get("/internal/v1/edge/hosts", as: EdgeHosts.self).hosts
+    }
+
+    /// Records the state of a custom domain's certificate, which the domain's owner sees in its domain list.
+    /// - Parameters:
+    ///   - host: The host name the certificate is for (any case).
+    ///   - status: `pending`, `issued`, `failed` or `expired`; anything else is a 422 ``InternalAPIError``.
+    ///   - expiresAt: The certificate's `notAfter`, or nil when there is none.
+    ///   - error: Why getting the certificate failed, for the owner (e.g. the ACME server's problem detail).
+    /// - Returns: false when `host` is not a custom domain (a generated name): nothing is recorded for it.
+    @discardableResult
+    public func reportCertificate(host: String, status: String, expiresAt: Date?, error: String?) async throws(InternalAPIError) -> Bool {
+        do {
+            _ = try await send("PUT", "/internal/v1/edge/certificates/\(Self.pathSegment(host))",
+                               body: CertificateReport(status: status, expiresAt: expiresAt, error: error), as: NoContent.self)
+            return true
+        } catch let failure where failure.status == 404 {
+            return false
+        }
+    }
+
     /// Sends `GET path?query` and decodes the JSON answer.
     /// - Parameters:
     ///   - path: The route, starting with `/`; segments taken from input must be percent-encoded by the caller.

@@ -10,9 +10,8 @@ public struct PipelineSettings: Sendable {
     public var buildsDirectory: String
     public var pomegranateSocket: String
     public var appsDomain: String
-    /// The scheme and port the edge serves apps on, for the URL printed last.
-    public var appURLScheme = "http"
-    public var appURLPort: Int?
+    /// How the edge serves apps (scheme and public ports), for the URL printed last.
+    public var edge = PlatformConfiguration.Edge()
     public var healthCheckTimeout: Duration = .seconds(30)
     /// A worker is healthy once it has stayed up this long.
     public var workerSettleTime: Duration = .seconds(5)
@@ -33,11 +32,11 @@ public struct PipelineSettings: Sendable {
                   buildsDirectory: configuration.paths.stateDirectory + "/builds",
                   pomegranateSocket: configuration.paths.pomegranateSocket, appsDomain: configuration.platform.appsDomain)
         releasesKept = configuration.platform.releasesKept
+        edge = configuration.edge
     }
 
-    /// `http://web.shop.apps.example.com`: what the pusher opens.
+    /// `https://web.shop.apps.example.com`: what the pusher opens.
     func appURL(deployment: String, project: String) -> String {
-        let port = appURLPort.map { ":\($0)" } ?? ""
-        return "\(appURLScheme)://\(deployment).\(project).\(appsDomain)\(port)"
+        edge.url(host: "\(deployment).\(project).\(appsDomain)")
     }
 }

@@ -29,6 +29,8 @@ extension PlatformConfiguration {
         public var pomegranateRunDirectory: String { runDirectory.appendingPathComponent("pomegranate") }
         /// Pomegranate's gRPC socket (root only).
         public var pomegranateSocket: String { runDirectory.appendingPathComponent("pomegranate.sock") }
+        /// The edge's internal Unix socket: Prometheus metrics and certificate status.
+        public var edgeSocket: String { runDirectory.appendingPathComponent("edge.sock") }
         /// The API's internal Unix socket, authorised by `SO_PEERCRED`.
         public var apiInternalSocket: String { runDirectory.appendingPathComponent("api.sock") }
     }

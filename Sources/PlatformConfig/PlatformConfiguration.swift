@@ -22,6 +22,8 @@ public struct PlatformConfiguration: Sendable, Equatable {
     public var git = Git()
     /// `[pomegranate]`: sandboxes, networking and supervision of builds and apps.
     public var pomegranate = Pomegranate()
+    /// `[edge]`: the reverse proxy on 80/443.
+    public var edge = Edge()
 
     /// The default configuration.
     public init() {}
@@ -37,6 +39,7 @@ public struct PlatformConfiguration: Sendable, Equatable {
         ConfigurationSectionBinding("log", \.log),
         ConfigurationSectionBinding("git", \.git),
         ConfigurationSectionBinding("pomegranate", \.pomegranate),
+        ConfigurationSectionBinding("edge", \.edge),
     ]
 
     /// The path services read when no other is given.

@@ -117,3 +117,46 @@ public struct AuditEntry: Sendable, Equatable, Codable {
     public var target: String
     public var remoteAddress: String
 }
+
+/// The state of a custom domain's TLS certificate, as the edge last reported it.
+public enum CertificateStatus: String, Sendable, Codable, CaseIterable {
+    case pending, issued, failed, expired
+}
+
+/// A custom host name (`shop.example.com`) the edge routes to a deployment, besides the generated
+/// `<deployment>.<project>.<apps_domain>`. Unique across the platform.
+public struct Domain: Sendable, Equatable, Codable {
+    public var id: Int64
+    /// Lower case, without a trailing dot (see ``Validation/hostname(_:)``).
+    public var hostname: String
+    public var deploymentUUID: UUID
+    public var certificateStatus: CertificateStatus
+    public var certificateExpiresAt: Date?
+    /// Why the edge's last attempt to get a certificate failed, if it did.
+    public var certificateError: String?
+    public var createdAt: Date
+    public var updatedAt: Date
+}
+
+/// A host name the edge routes to a deployment besides the generated one: a custom domain, or
+/// `<project>.<apps_domain>` for a project with exactly one deployment.
+public struct EdgeHost: Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        /// A row of `domains`, added by the project's owner.
+        case custom
+        /// `<project>.<apps_domain>`, the short name of a single-deployment project.
+        case project
+    }
+
+    public var host: String
+    public var projectUUID: UUID
+    public var deploymentUUID: UUID
+    public var kind: Kind
+
+    public init(host: String, projectUUID: UUID, deploymentUUID: UUID, kind: Kind) {
+        self.host = host
+        self.projectUUID = projectUUID
+        self.deploymentUUID = deploymentUUID
+        self.kind = kind
+    }
+}

@@ -28,7 +28,7 @@ public struct PlatformStore: Sendable {
         case "ssh_keys_fingerprint_key": .conflict(field: "key", message: "this SSH key is already registered (keys are unique across the platform)")
         case "projects_name_key": .conflict(field: "name", message: "a project with that name already exists on this platform (names are part of the app's host name)")
         case "deployments_name_per_project": .conflict(field: "name", message: "the project already has a deployment with that name")
-        case "domains_hostname_key": .conflict(field: "hostname", message: "that domain is already in use")
+        case "domains_hostname_key": .conflict(field: "hostname", message: "that host name is already attached to a deployment (custom domains are unique across the platform)")
         default: .conflict(field: "", message: "that value is already in use")
         }
     }

@@ -61,6 +61,44 @@ public enum Validation {
         }
     }
 
+    /// A custom domain as a user types it, normalised: surrounding blanks and one trailing dot (the
+    /// fully qualified form) are dropped and ASCII letters lower-cased, since DNS names are
+    /// case-insensitive. The result must be what the `domains_hostname_format` constraint accepts: labels
+    /// of letters, digits and inner hyphens (1-63 characters) separated by dots, ending in a top-level
+    /// label of 2-63 letters, 253 characters in all. International names go in their ASCII form
+    /// (`xn--...`); wildcards are refused (each name gets its own HTTP-01 certificate).
+    public static func hostname(_ value: String) throws(StoreError) -> String {
+        var text = value.trimmingCharacters(in: .whitespaces)
+        if text.hasSuffix(".") { text.removeLast() }
+        let invalid = { (message: String) in StoreError.invalid(field: "hostname", message: message) }
+        guard !text.isEmpty else { throw invalid("hostname must not be empty") }
+        guard text.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw invalid("hostname must be ASCII without blanks: write an international name in its xn-- form")
+        }
+        guard !text.contains("*") else {
+            throw invalid("hostname cannot be a wildcard: add each name (shop.example.com, www.example.com) separately")
+        }
+        guard !text.contains("/"), !text.contains(":"), !text.contains("@") else {
+            throw invalid("hostname must be a bare name like shop.example.com, without scheme, port or path")
+        }
+        guard text.utf8.count <= 253 else { throw invalid("hostname must be at most 253 characters") }
+        let name = String(decoding: text.utf8.map { isUpper($0) ? $0 + 32 : $0 }, as: UTF8.self)
+        let labels = name.split(separator: ".", omittingEmptySubsequences: false)
+        let labelsOK = labels.dropLast().allSatisfy { label in
+            (1...63).contains(label.utf8.count) && label.utf8.allSatisfy { isLowerAlnum($0) || $0 == UInt8(ascii: "-") }
+                && label.utf8.first != UInt8(ascii: "-") && label.utf8.last != UInt8(ascii: "-")
+        }
+        let topLevelOK = labels.last.map { (2...63).contains($0.utf8.count) && $0.utf8.allSatisfy(isLowerLetter) } == true
+        guard labels.count >= 2, labelsOK, topLevelOK else {
+            throw invalid("hostname must be a DNS name like shop.example.com: labels of letters, digits and inner '-' "
+                + "(at most 63 characters) separated by dots, ending in a top-level domain of letters")
+        }
+        return name
+    }
+
+    private static func isUpper(_ byte: UInt8) -> Bool { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) }
+    private static func isLowerLetter(_ byte: UInt8) -> Bool { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) }
+
     private static func isLowerAlnum(_ byte: UInt8) -> Bool {
         (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || isDigit(byte)
     }

@@ -19,6 +19,12 @@ struct DevCommand: AsyncParsableCommand {
     @Option(help: "Port of the git server (git push over SSH).")
     var sshPort = 2222
 
+    @Option(help: "Port of the edge's plain HTTP (apps at http://<deployment>.<project>.apps.localhost:<port>).")
+    var httpPort = 8080
+
+    @Option(help: "Port of the edge's HTTPS (certificates from a local CA the edge generates).")
+    var httpsPort = 8443
+
     @Option(help: "Name of the sandboxes' nftables table and cgroup subtree (the bridge adds a 0): set it to run a second dev platform.")
     var sandboxName = DevSandboxes().name
 
@@ -30,6 +36,8 @@ struct DevCommand: AsyncParsableCommand {
         var ports = DevPorts()
         ports.api = apiPort
         ports.ssh = sshPort
+        ports.http = httpPort
+        ports.https = httpsPort
         let sandboxes: DevSandboxes
         do {
             sandboxes = try DevSandboxes(name: sandboxName, subnet: sandboxSubnet, firstUID: DevSandboxes().firstUID)

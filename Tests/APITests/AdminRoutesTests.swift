@@ -78,7 +78,8 @@ struct AdminRoutesTests {
             let document = try await api.request(.get, "/v1/openapi.json")
             #expect(document.json["openapi"] as? String == "3.0.3")
             let paths = try #require(document.json["paths"] as? [String: Any])
-            for path in ["/v1/auth/signup", "/v1/auth/login", "/v1/projects/{uuid}", "/v1/admin/users/{id}", "/v1/ssh-keys"] {
+            for path in ["/v1/auth/signup", "/v1/auth/login", "/v1/projects/{uuid}", "/v1/admin/users/{id}", "/v1/ssh-keys",
+                         "/v1/projects/{uuid}/deployments/{deployment}/domains", "/internal/v1/edge/hosts"] {
                 #expect(paths[path] != nil, "OpenAPI lacks \(path)")
             }
             let unknown = try await api.request(.get, "/v1/nope")

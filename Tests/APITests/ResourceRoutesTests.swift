@@ -124,7 +124,7 @@ struct ResourceRoutesTests {
 
             let deployments = try await api.request(.get, "/v1/projects/\(uuid)/deployments", token: alice)
             #expect(deployments.items.map { $0["name"] as? String } == ["web"])
-            #expect(deployments.items.first?["url"] as? String == "http://web.store.apps.localhost")
+            #expect(deployments.items.first?["url"] as? String == "https://web.store.apps.localhost", "the edge's defaults: HTTPS on 443")
 
             let patched = try await api.request(.patch, "/v1/deployments/\(deployment.uuid)", token: alice,
                                                 json: ["env": ["GREETING": "hi", "EMPTY": ""], "instances": 2, "memory_mb": 512, "cpu": 0.5])

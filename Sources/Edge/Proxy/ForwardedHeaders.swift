@@ -1,0 +1,112 @@
+import Foundation
+import NIOHTTP1
+
+/// Header rewriting between clients and instances. Pure functions, so the rules are tested without I/O.
+///
+/// Nothing a client sends about the path it came by is trusted: `X-Forwarded-*`, `Forwarded` and
+/// `X-Real-IP` are replaced by what the edge saw. Hop-by-hop headers (RFC 9110 §7.6.1) are removed in
+/// both directions, except `Upgrade` on an upgrade request and its 101 answer.
+enum ForwardedHeaders {
+    /// What the edge knows about the client side of one request.
+    struct Origin {
+        /// The client's IP address (no port).
+        var clientIP: String
+        /// `http` or `https`.
+        var scheme: String
+        /// The `Host` the client asked for (with port, as sent).
+        var host: String
+        /// The port the client connected to.
+        var port: Int
+    }
+
+    static let hopByHop: Set<String> = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade", "transfer-encoding"]
+    static let untrusted: [String] = ["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port", "forwarded", "x-real-ip"]
+
+    /// Whether the client asks to switch protocols (WebSocket): `Connection: upgrade` plus an `Upgrade` header.
+    static func isUpgradeRequest(_ head: HTTPRequestHead) -> Bool {
+        !head.headers["upgrade"].isEmpty
+            && head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
+    }
+
+    /// The request head sent to an instance: HTTP/1.1, hop-by-hop headers removed, forwarding headers set,
+    /// `Expect` removed (the edge answers `100 Continue` itself), and a request id.
+    static func upstreamRequest(_ head: HTTPRequestHead, origin: Origin, requestID: String) -> HTTPRequestHead {
+        let upgrade = isUpgradeRequest(head)
+        var headers = head.headers
+        removeHopByHop(from: &headers, keepingTransferEncoding: true)
+        for name in untrusted { headers.remove(name: name) }
+        headers.remove(name: "expect")
+        headers.replaceOrAdd(name: "x-request-id", value: requestID)
+        headers.add(name: "x-forwarded-for", value: origin.clientIP)
+        headers.add(name: "x-real-ip", value: origin.clientIP)
+        headers.add(name: "x-forwarded-proto", value: origin.scheme)
+        headers.add(name: "x-forwarded-host", value: origin.host)
+        headers.add(name: "x-forwarded-port", value: String(origin.port))
+        headers.add(name: "forwarded", value: forwarded(origin))
+        if upgrade, let protocolName = head.headers.first(name: "upgrade") {
+            headers.add(name: "connection", value: "upgrade")
+            headers.add(name: "upgrade", value: protocolName)
+        }
+        var upstream = HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri, headers: headers)
+        upstream.headers = headers
+        return upstream
+    }
+
+    /// The response head sent to the client: hop-by-hop headers removed (the encoder frames the body
+    /// itself), HSTS added on HTTPS, the request id echoed.
+    static func clientResponse(_ head: HTTPResponseHead, hsts: String?, requestID: String, keepAlive: Bool) -> HTTPResponseHead {
+        var headers = head.headers
+        let switching = head.status == .switchingProtocols
+        let upgradeProtocol = headers.first(name: "upgrade")
+        removeHopByHop(from: &headers, keepingTransferEncoding: false)
+        if switching, let upgradeProtocol {
+            headers.add(name: "connection", value: "upgrade")
+            headers.add(name: "upgrade", value: upgradeProtocol)
+        } else if !keepAlive {
+            headers.add(name: "connection", value: "close")
+        }
+        if let hsts, !headers.contains(name: "strict-transport-security") {
+            headers.add(name: "strict-transport-security", value: hsts)
+        }
+        if !headers.contains(name: "x-request-id") { headers.add(name: "x-request-id", value: requestID) }
+        return HTTPResponseHead(version: .http1_1, status: head.status, headers: headers)
+    }
+
+    /// `for=203.0.113.7;proto=https;host=shop.example.com` (RFC 7239; IPv6 and ports quoted).
+    static func forwarded(_ origin: Origin) -> String {
+        let forValue = origin.clientIP.contains(":") ? "\"[\(origin.clientIP)]\"" : origin.clientIP
+        return "for=\(forValue);proto=\(origin.scheme);host=\(quotedIfNeeded(origin.host))"
+    }
+
+    /// A client's `X-Request-ID` is kept when it looks like one (20 to 200 of `[A-Za-z0-9+/=._-]`, as
+    /// Heroku does); otherwise a new one is made.
+    static func requestID(from head: HTTPRequestHead) -> String {
+        if let given = head.headers.first(name: "x-request-id"), (20...200).contains(given.utf8.count),
+           given.utf8.allSatisfy({ isRequestIDByte($0) })
+        {
+            return given
+        }
+        return UUID().uuidString.lowercased()
+    }
+
+    private static func isRequestIDByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+        case UInt8(ascii: "+"), UInt8(ascii: "/"), UInt8(ascii: "="), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"): true
+        default: false
+        }
+    }
+
+    private static func quotedIfNeeded(_ value: String) -> String {
+        value.contains(":") ? "\"\(value)\"" : value
+    }
+
+    /// Removes the hop-by-hop headers and every header named in `Connection`.
+    private static func removeHopByHop(from headers: inout HTTPHeaders, keepingTransferEncoding: Bool) {
+        let named = headers[canonicalForm: "connection"].map { $0.lowercased() }
+        for name in named where !name.isEmpty { headers.remove(name: String(name)) }
+        for name in hopByHop where !(keepingTransferEncoding && name == "transfer-encoding") {
+            headers.remove(name: name)
+        }
+    }
+}

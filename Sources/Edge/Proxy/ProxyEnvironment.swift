@@ -1,0 +1,55 @@
+import Logging
+import NIOCore
+import Synchronization
+
+/// What every proxied connection shares: the routes, the settings, ACME challenge answers, metrics,
+/// the access log, and the idle connections to instances (one pool per event loop, so no locking on
+/// the request path).
+final class ProxyEnvironment: Sendable {
+    let routes: RouteTableStore
+    let settings: EdgeSettings
+    /// ACME HTTP-01: token → key authorization, for `/.well-known/acme-challenge/<token>`.
+    let challengeAnswer: @Sendable (String) -> String?
+    let metrics: EdgeMetrics
+    let logger: Logger
+    private let pools = Mutex<[ObjectIdentifier: NIOLoopBound<UpstreamConnectionPool>]>([:])
+
+    init(routes: RouteTableStore, settings: EdgeSettings, challengeAnswer: @escaping @Sendable (String) -> String?,
+         metrics: EdgeMetrics, logger: Logger)
+    {
+        self.routes = routes
+        self.settings = settings
+        self.challengeAnswer = challengeAnswer
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// The idle-connection pool of `eventLoop`; call on that loop.
+    func upstreamPool(on eventLoop: EventLoop) -> UpstreamConnectionPool {
+        let key = ObjectIdentifier(eventLoop)
+        if let bound = pools.withLock({ $0[key] }) { return bound.value }
+        let bound = NIOLoopBound(UpstreamConnectionPool(), eventLoop: eventLoop)
+        pools.withLock { $0[key] = $0[key] ?? bound }
+        return pools.withLock { $0[key]! }.value
+    }
+}
+
+/// The client side of one connection, as the proxy sees it.
+struct ClientConnection {
+    /// `http` or `https`.
+    var scheme: String
+    /// The client's address without port.
+    var clientIP: String
+    /// The local port the client connected to.
+    var localPort: Int
+    /// Each request arrives on its own HTTP/2 stream channel (no keep-alive bookkeeping, no upgrades).
+    var isHTTP2: Bool
+
+    init(channel: Channel, scheme: String, isHTTP2: Bool) {
+        self.scheme = scheme
+        self.isHTTP2 = isHTTP2
+        let connection = isHTTP2 ? (channel.parent ?? channel) : channel
+        clientIP = connection.remoteAddress?.ipAddress ?? "unknown"
+        localPort = connection.localAddress?.port ?? 0
+    }
+}

@@ -1,0 +1,518 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+
+/// Proxies the requests of one client connection (or one HTTP/2 stream) to the instances its routes name.
+///
+/// One request at a time (HTTP/1.1 pipelining is serialised by NIO's `HTTPServerPipelineHandler` in front).
+/// For each request: route by `Host`, check limits, pick a backend (round robin, skipping quarantined ones),
+/// take an idle keep-alive connection to it or open one, forward the rewritten head and stream the body in
+/// both directions with backpressure. A refused connection, or a stale keep-alive connection closing before
+/// an answer to a request that can be repeated, is retried on another backend; otherwise the client gets
+/// 502, or 504 when the instance is too slow to start its answer. A `101 Switching Protocols` answer turns
+/// both connections into a byte tunnel (WebSocket) that lives until either side closes, independent of
+/// later route changes.
+final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, UpstreamConnectionDelegate {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// One request on its way through.
+    private final class Exchange {
+        let clientHead: HTTPRequestHead
+        let upstreamHead: HTTPRequestHead
+        let pool: BackendPool
+        let requestID: String
+        let isUpgrade: Bool
+        let started = NIODeadline.now()
+        var tried: [Backend] = []
+        var upstream: UpstreamConnection?
+        /// Parts that arrived before the upstream connection was ready.
+        var buffered: [HTTPClientRequestPart] = []
+        var requestEnded = false
+        var bodyBytes = 0
+        var responseStarted = false
+        var status: UInt = 0
+        var responseBytes = 0
+        var timeout: Scheduled<Void>?
+        /// The instance's `101 Switching Protocols`, kept until its end arrives (then the tunnel starts).
+        var switching: HTTPResponseHead?
+
+        init(clientHead: HTTPRequestHead, upstreamHead: HTTPRequestHead, pool: BackendPool, requestID: String) {
+            self.clientHead = clientHead
+            self.upstreamHead = upstreamHead
+            self.pool = pool
+            self.requestID = requestID
+            isUpgrade = ForwardedHeaders.isUpgradeRequest(clientHead)
+        }
+
+        /// Safe to send again elsewhere: nothing but the head went out and the method is idempotent.
+        var canRetry: Bool {
+            bodyBytes == 0 && !responseStarted && [.GET, .HEAD, .OPTIONS, .PUT, .DELETE].contains(clientHead.method)
+        }
+    }
+
+    private enum State {
+        /// Waiting for a request head.
+        case idle
+        case proxying(Exchange)
+        /// The edge answered itself; the rest of the request body is read and dropped.
+        case discarding(close: Bool)
+        /// Bytes flow through a ``TunnelHandler`` pair; this handler is gone from the pipeline.
+        case tunnelling
+        case closed
+    }
+
+    private let environment: ProxyEnvironment
+    private var connection: ClientConnection?
+    private let scheme: String
+    private let isHTTP2: Bool
+    private var state = State.idle
+    private var context: ChannelHandlerContext?
+    private var upstreamPool: UpstreamConnectionPool?
+    private var idleTimer: Scheduled<Void>?
+    private var pendingRead = false
+    private var requestsServed = 0
+
+    init(environment: ProxyEnvironment, scheme: String, isHTTP2: Bool) {
+        self.environment = environment
+        self.scheme = scheme
+        self.isHTTP2 = isHTTP2
+    }
+
+    // MARK: lifecycle
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        upstreamPool = environment.upstreamPool(on: context.eventLoop)
+        if context.channel.isActive { connectionStarted(context: context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        connectionStarted(context: context)
+        context.fireChannelActive()
+    }
+
+    private func connectionStarted(context: ChannelHandlerContext) {
+        guard connection == nil else { return }
+        connection = ClientConnection(channel: context.channel, scheme: scheme, isHTTP2: isHTTP2)
+        armIdleTimer(environment.settings.headerTimeout)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        idleTimer?.cancel()
+        self.context = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        idleTimer?.cancel()
+        if case .proxying(let exchange) = state {
+            exchange.timeout?.cancel()
+            // The client left: the instance's answer has nowhere to go.
+            exchange.upstream?.delegate = nil
+            exchange.upstream?.close()
+            record(exchange, status: exchange.responseStarted ? exchange.status : 499)
+        }
+        state = .closed
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if let parserError = error as? HTTPParserError, case .idle = state {
+            let response = parserError == .headerOverflow ? LocalResponse.headersTooLarge() : .badRequest("The request is malformed.")
+            environment.metrics.requestFinished(pool: nil, status: response.status.code, seconds: 0)
+            write(response, version: .http1_1, keepAlive: false, headRequest: false)
+            state = .closed
+        }
+        context.close(promise: nil)
+    }
+
+    // MARK: requests in
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head): received(head: head)
+        case .body(let body): received(body: body)
+        case .end(let trailers): receivedEnd(trailers)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if case .proxying(let exchange) = state { exchange.upstream?.flush() }
+        context.fireChannelReadComplete()
+    }
+
+    private func received(head: HTTPRequestHead) {
+        idleTimer?.cancel()
+        guard case .idle = state, let connection else { return }
+        requestsServed += 1
+        let settings = environment.settings
+
+        if connection.scheme == "http", head.uri.hasPrefix("/.well-known/acme-challenge/") {
+            let token = String(head.uri.dropFirst("/.well-known/acme-challenge/".count))
+            answer(environment.challengeAnswer(token).map(LocalResponse.text) ?? .notFound(), to: head)
+            return
+        }
+        guard let host = head.headers.first(name: "host"), let hostName = RouteTable.normalise(host: host) else {
+            answer(.badRequest("The request has no valid Host header."), to: head)
+            return
+        }
+        if connection.scheme == "http", settings.redirectHTTPToHTTPS, environment.routes.isRouted(hostName) {
+            let port = settings.publicHTTPSPort.map { $0 == 443 ? "" : ":\($0)" } ?? ""
+            answer(.redirect(to: "https://\(hostName)\(port)\(head.uri)"), to: head)
+            return
+        }
+        guard let pool = environment.routes.current.pool(forHost: hostName) else {
+            answer(.notFound(), to: head)
+            return
+        }
+        if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > pool.maxBodyBytes {
+            answer(.bodyTooLarge(limit: pool.maxBodyBytes), to: head)
+            return
+        }
+        guard !pool.backends.isEmpty else {
+            answer(.noInstances(), to: head)
+            return
+        }
+        let requestID = ForwardedHeaders.requestID(from: head)
+        let origin = ForwardedHeaders.Origin(clientIP: connection.clientIP, scheme: connection.scheme, host: host,
+                                             port: connection.localPort)
+        var upstreamHead = ForwardedHeaders.upstreamRequest(head, origin: origin, requestID: requestID)
+        if isHTTP2 { upstreamHead.headers.remove(name: "upgrade") }
+        let exchange = Exchange(clientHead: head, upstreamHead: upstreamHead, pool: pool, requestID: requestID)
+        state = .proxying(exchange)
+        if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
+            // Answered here so the client does not wait: the instance never sees `Expect`.
+            context?.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+        }
+        connect(exchange)
+    }
+
+    private func received(body: ByteBuffer) {
+        switch state {
+        case .proxying(let exchange):
+            exchange.bodyBytes += body.readableBytes
+            if exchange.bodyBytes > exchange.pool.maxBodyBytes {
+                exchange.upstream?.delegate = nil
+                exchange.upstream?.close()
+                exchange.timeout?.cancel()
+                if exchange.responseStarted {
+                    state = .closed
+                    context?.close(promise: nil)
+                    return
+                }
+                record(exchange, status: 413)
+                write(.bodyTooLarge(limit: exchange.pool.maxBodyBytes), version: exchange.clientHead.version,
+                      keepAlive: false, headRequest: false)
+                // Closing with unread data would reset the connection before the client reads the 413:
+                // drop what still comes, for a few seconds at most.
+                state = .discarding(close: true)
+                armIdleTimer(.seconds(5), closingWhileDiscarding: true)
+                return
+            }
+            send(.body(.byteBuffer(body)), in: exchange)
+        default:
+            break
+        }
+    }
+
+    private func receivedEnd(_ trailers: HTTPHeaders?) {
+        switch state {
+        case .proxying(let exchange):
+            exchange.requestEnded = true
+            send(.end(trailers), in: exchange)
+            exchange.upstream?.flush()
+        case .discarding(let close):
+            if close { context?.close(promise: nil); state = .closed } else { becomeIdle() }
+        default:
+            break
+        }
+    }
+
+    private func send(_ part: HTTPClientRequestPart, in exchange: Exchange) {
+        if let upstream = exchange.upstream {
+            upstream.write(part)
+        } else {
+            exchange.buffered.append(part)
+        }
+    }
+
+    // MARK: upstream connection
+
+    private func connect(_ exchange: Exchange) {
+        guard let context, let upstreamPool else { return }
+        guard let backend = exchange.pool.pick(excluding: exchange.tried) else {
+            fail(exchange, with: .badGateway())
+            return
+        }
+        exchange.tried.append(backend)
+        if let idle = upstreamPool.take(for: backend) {
+            attach(idle, to: exchange)
+            return
+        }
+        let connecting = UpstreamConnection.connect(to: backend, on: context.eventLoop,
+                                                    timeout: environment.settings.upstreamConnectTimeout)
+        connecting.assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let upstream):
+                self.attach(upstream, to: exchange)
+            case .failure(let error):
+                backend.markFailed()
+                self.environment.logger.notice("Instance refused a connection; trying another", metadata: [
+                    "backend": "\(backend.address)", "pool": "\(exchange.pool.name)", "error": "\(error)",
+                ])
+                self.retryOrFail(exchange, failure: .badGateway())
+            }
+        }
+    }
+
+    private func retryOrFail(_ exchange: Exchange, failure: LocalResponse) {
+        guard case .proxying(let current) = state, current === exchange else { return }
+        if exchange.canRetry, exchange.tried.count < min(3, max(exchange.pool.backends.count, 2)) {
+            exchange.upstream = nil
+            connect(exchange)
+        } else {
+            fail(exchange, with: failure)
+        }
+    }
+
+    private func attach(_ upstream: UpstreamConnection, to exchange: Exchange) {
+        guard case .proxying(let current) = state, current === exchange, let context else {
+            // The client went away meanwhile: keep the connection for someone else.
+            upstreamPool?.release(upstream)
+            return
+        }
+        exchange.upstream = upstream
+        upstream.delegate = self
+        upstream.write(.head(exchange.upstreamHead))
+        for part in exchange.buffered { upstream.write(part) }
+        exchange.buffered.removeAll()
+        upstream.flush()
+        let timeout = environment.settings.upstreamTimeout
+        exchange.timeout = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
+            self?.upstreamTimedOut(exchange)
+        }
+        if pendingRead {
+            pendingRead = false
+            context.read()
+        }
+    }
+
+    private func upstreamTimedOut(_ exchange: Exchange) {
+        guard case .proxying(let current) = state, current === exchange, !exchange.responseStarted else { return }
+        exchange.upstream?.delegate = nil
+        exchange.upstream?.close()
+        fail(exchange, with: .gatewayTimeout())
+    }
+
+    /// Answers the client with an error page instead of the instance's response.
+    private func fail(_ exchange: Exchange, with response: LocalResponse) {
+        exchange.timeout?.cancel()
+        record(exchange, status: response.status.code)
+        state = exchange.requestEnded ? .idle : .discarding(close: true)
+        var closing = response
+        if !exchange.requestEnded { closing.closeConnection = true }
+        write(closing, version: exchange.clientHead.version, keepAlive: keepAlive(exchange.clientHead),
+              headRequest: exchange.clientHead.method == .HEAD)
+        if exchange.requestEnded { finishedResponse(keepAlive: keepAlive(exchange.clientHead) && !closing.closeConnection) }
+    }
+
+    // MARK: responses in (UpstreamConnectionDelegate)
+
+    func upstreamReceived(_ part: HTTPClientResponsePart) {
+        guard case .proxying(let exchange) = state, let context else { return }
+        switch part {
+        case .head(let head):
+            exchange.timeout?.cancel()
+            exchange.upstream?.backend.markHealthy()
+            exchange.responseStarted = true
+            exchange.status = head.status.code
+            if head.status == .switchingProtocols, exchange.isUpgrade, !isHTTP2 {
+                // The decoder still holds the 101's end: the codecs come out once it has been delivered.
+                exchange.switching = head
+                return
+            }
+            let keepAlive = keepAlive(exchange.clientHead)
+            let hsts = scheme == "https" ? environment.settings.hsts : nil
+            var response = ForwardedHeaders.clientResponse(head, hsts: hsts, requestID: exchange.requestID,
+                                                           keepAlive: keepAlive || isHTTP2)
+            response.version = isHTTP2 ? .http2 : exchange.clientHead.version
+            if exchange.clientHead.method == .HEAD {
+                // No body follows: keep the instance's length, never announce chunks that will not come.
+                response.headers.remove(name: "transfer-encoding")
+            }
+            context.write(wrapOutboundOut(.head(response)), promise: nil)
+        case .body(let body):
+            exchange.responseBytes += body.readableBytes
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        case .end(let trailers):
+            if let switching = exchange.switching {
+                startTunnel(exchange, head: switching)
+                return
+            }
+            if let upstream = exchange.upstream {
+                upstream.delegate = nil
+                if exchange.requestEnded { upstreamPool?.release(upstream) } else { upstream.close() }
+            }
+            exchange.upstream = nil
+            record(exchange, status: exchange.status)
+            // The state moves on before the write: on an HTTP/2 stream, writing the end closes the stream
+            // at once (channelInactive runs inside the write). If the instance answered before reading the
+            // whole body, the rest of it is dropped.
+            state = exchange.requestEnded ? .idle : .discarding(close: false)
+            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+            if exchange.requestEnded, case .idle = state { finishedResponse(keepAlive: keepAlive(exchange.clientHead)) }
+        }
+    }
+
+    func upstreamReadComplete() {
+        context?.flush()
+    }
+
+    func upstreamClosed(_ upstream: UpstreamConnection) {
+        guard case .proxying(let exchange) = state, exchange.upstream === upstream else { return }
+        exchange.upstream = nil
+        exchange.timeout?.cancel()
+        if exchange.responseStarted {
+            // Cut off mid-answer: the client must not take a truncated body for a whole one.
+            record(exchange, status: exchange.status)
+            state = .closed
+            context?.close(promise: nil)
+            return
+        }
+        if !upstream.hasServedRequests || !exchange.canRetry { upstream.backend.markFailed() }
+        // A reused keep-alive connection may have been closed by the instance just as the request went
+        // out; a fresh connection tells whether the instance is really gone.
+        retryOrFail(exchange, failure: .badGateway())
+    }
+
+    var clientIsWritable: Bool { context?.channel.isWritable ?? false }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, case .proxying(let exchange) = state {
+            exchange.upstream?.clientBecameWritable()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    // MARK: backpressure: read from the client only while the instance keeps up
+
+    func read(context: ChannelHandlerContext) {
+        if case .proxying(let exchange) = state, exchange.upstream.map({ !$0.isWritable }) ?? true {
+            pendingRead = true
+            return
+        }
+        context.read()
+    }
+
+    // MARK: protocol switch
+
+    private func startTunnel(_ exchange: Exchange, head: HTTPResponseHead) {
+        guard let context, let upstream = exchange.upstream else { return }
+        let response = ForwardedHeaders.clientResponse(head, hsts: nil, requestID: exchange.requestID, keepAlive: true)
+        context.write(wrapOutboundOut(.head(response)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        record(exchange, status: 101)
+        state = .tunnelling
+        upstream.delegate = nil
+        let (clientSide, upstreamSide) = TunnelHandler.pair()
+        do {
+            try upstream.removeForTunnel(adding: upstreamSide)
+            let pipeline = context.pipeline.syncOperations
+            try pipeline.addHandler(clientSide)
+            _ = pipeline.removeHandler(self)
+            if let validator = try? pipeline.handler(type: NIOHTTPResponseHeadersValidator.self) {
+                _ = pipeline.removeHandler(validator)
+            }
+            _ = pipeline.removeHandler(try pipeline.handler(type: HTTPServerPipelineHandler.self))
+            _ = pipeline.removeHandler(try pipeline.handler(type: HTTPResponseEncoder.self))
+            // Last: its removal forwards bytes the client already sent to the tunnel.
+            _ = pipeline.removeHandler(try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self))
+        } catch {
+            environment.logger.warning("Could not switch a connection to a tunnel", metadata: ["error": "\(error)"])
+            upstream.close()
+            context.close(promise: nil)
+        }
+    }
+
+    // MARK: answers from the edge itself
+
+    private func answer(_ response: LocalResponse, to head: HTTPRequestHead) {
+        environment.metrics.requestFinished(pool: nil, status: response.status.code, seconds: 0)
+        if environment.settings.accessLog {
+            log(method: head.method, uri: head.uri, host: head.headers.first(name: "host") ?? "-", pool: "-", backend: "-",
+                status: response.status.code, seconds: 0, requestID: "-")
+        }
+        let keepAlive = keepAlive(head) && !response.closeConnection
+        write(response, version: head.version, keepAlive: keepAlive, headRequest: head.method == .HEAD)
+        // The body of this request, if any, is still to come: drop it, then go on (or close).
+        state = .discarding(close: !keepAlive)
+    }
+
+    private func write(_ response: LocalResponse, version: HTTPVersion, keepAlive: Bool, headRequest: Bool) {
+        guard let context else { return }
+        let hsts = scheme == "https" ? environment.settings.hsts : nil
+        let parts = response.parts(version: isHTTP2 ? .http2 : version, keepAlive: keepAlive || isHTTP2, hsts: hsts,
+                                   headRequest: headRequest)
+        for part in parts.dropLast() { context.write(wrapOutboundOut(part), promise: nil) }
+        if let last = parts.last { context.writeAndFlush(wrapOutboundOut(last), promise: nil) }
+    }
+
+    /// HTTP/2 streams end on their own; the connection stays.
+    private func keepAlive(_ head: HTTPRequestHead) -> Bool { isHTTP2 || head.isKeepAlive }
+
+    private func finishedResponse(keepAlive: Bool) {
+        if keepAlive || isHTTP2 {
+            becomeIdle()
+        } else {
+            state = .closed
+            context?.close(promise: nil)
+        }
+    }
+
+    private func becomeIdle() {
+        state = .idle
+        if !isHTTP2 { armIdleTimer(environment.settings.idleTimeout) }
+        if pendingRead, let context {
+            pendingRead = false
+            context.read()
+        }
+    }
+
+    /// Closes the connection if it is still idle (or still dropping a refused body) after `after`.
+    private func armIdleTimer(_ after: TimeAmount, closingWhileDiscarding: Bool = false) {
+        guard !isHTTP2, let context else { return }
+        idleTimer?.cancel()
+        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: after) { [weak self] in
+            guard let self else { return }
+            switch self.state {
+            case .idle: break
+            case .discarding where closingWhileDiscarding: break
+            default: return
+            }
+            self.context?.close(promise: nil)
+        }
+    }
+
+    // MARK: access log and metrics
+
+    private func record(_ exchange: Exchange, status: UInt) {
+        let seconds = Double((NIODeadline.now() - exchange.started).nanoseconds) / 1e9
+        environment.metrics.requestFinished(pool: exchange.pool.name, status: status, seconds: seconds)
+        guard environment.settings.accessLog else { return }
+        log(method: exchange.clientHead.method, uri: exchange.clientHead.uri,
+            host: exchange.clientHead.headers.first(name: "host") ?? "-", pool: exchange.pool.name,
+            backend: exchange.tried.last?.address ?? "-", status: status, seconds: seconds, requestID: exchange.requestID)
+    }
+
+    private func log(method: HTTPMethod, uri: String, host: String, pool: String, backend: String, status: UInt,
+                     seconds: Double, requestID: String)
+    {
+        environment.logger.info("\(method.rawValue) \(host)\(uri) \(status)", metadata: [
+            "host": "\(host)", "method": "\(method.rawValue)", "path": "\(uri)", "status": "\(status)",
+            "duration_ms": "\(Int(seconds * 1000))", "client": "\(connection?.clientIP ?? "-")",
+            "deployment": "\(pool)", "backend": "\(backend)", "request_id": "\(requestID)",
+            "scheme": "\(scheme)", "protocol": "\(isHTTP2 ? "h2" : "http/1.1")",
+        ])
+    }
+}

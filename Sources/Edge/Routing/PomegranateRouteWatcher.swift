@@ -1,0 +1,49 @@
+import GRPCCore
+import Logging
+import PomegranateRPC
+import ServiceLifecycle
+import Synchronization
+
+/// Follows Pomegranate's route table (WatchRoutes: the whole table, then again after each change) into
+/// the ``RouteTableStore``. When Pomegranate restarts or is not up yet, the last table stays in force and
+/// the watcher reconnects with backoff (0.1 s doubling to 5 s).
+public struct PomegranateRouteWatcher: Service {
+    private let socketPath: String
+    private let routes: RouteTableStore
+    private let logger: Logger
+
+    public init(socketPath: String, routes: RouteTableStore, logger: Logger) {
+        self.socketPath = socketPath
+        self.routes = routes
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        var delay: Duration = .milliseconds(100)
+        while !Task.isCancelled, !Task.isShuttingDownGracefully {
+            let received = Atomic<Bool>(false)
+            do {
+                try await cancelWhenGracefulShutdown {
+                    try await PomegranateConnection.withClient(socketPath: socketPath) { pomegranate in
+                        try await pomegranate.watchRoutes(Paastech_Pomegranate_V1_WatchRoutesRequest()) { response in
+                            for try await table in response.messages {
+                                received.store(true, ordering: .relaxed)
+                                routes.updateAppRoutes(table.routes.map {
+                                    RouteSources.AppRoute(host: $0.host, deploymentID: $0.deploymentID, backends: $0.backends)
+                                }, version: table.version)
+                            }
+                        }
+                    }
+                }
+            } catch {
+                if Task.isCancelled || Task.isShuttingDownGracefully { break }
+                logger.notice("Route stream from pomegranate lost; keeping the last table", metadata: [
+                    "error": "\(error)", "retry_in": "\(delay)",
+                ])
+            }
+            if received.load(ordering: .relaxed) { delay = .milliseconds(100) }
+            try? await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(5))
+        }
+    }
+}

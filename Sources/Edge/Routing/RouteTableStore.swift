@@ -1,0 +1,97 @@
+import Logging
+import Synchronization
+
+/// The edge's current ``RouteTable``, rebuilt from ``RouteSources`` whenever one of them changes.
+///
+/// Rebuilding keeps ``Backend`` and ``BackendPool`` objects whose addresses did not change, so passive
+/// health and round-robin positions survive unrelated route changes. Readers take the table under a
+/// short lock and then use the immutable snapshot.
+public final class RouteTableStore: Sendable {
+    private struct State {
+        var sources: RouteSources
+        var table = RouteTable()
+    }
+
+    private let state: Mutex<State>
+    private let maxBodyBytes: Int
+    private let logger: Logger
+
+    /// - Parameters:
+    ///   - platform: the platform's own host names → `ip:port`.
+    ///   - maxBodyBytes: the request body limit of every pool.
+    public init(platform: [String: String], maxBodyBytes: Int, logger: Logger) {
+        self.maxBodyBytes = maxBodyBytes
+        self.logger = logger
+        state = Mutex(State(sources: RouteSources(platform: platform)))
+        state.withLock { $0.table = Self.build($0.sources, reusing: RouteTable(), maxBodyBytes: maxBodyBytes, logger: logger) }
+    }
+
+    /// The table now.
+    public var current: RouteTable { state.withLock { $0.table } }
+
+    /// Whether `host` is routed (certificates are only ever obtained for routed names).
+    public func isRouted(_ host: String) -> Bool { current.pool(forHost: host) != nil }
+
+    /// Pomegranate sent a new table.
+    public func updateAppRoutes(_ routes: [RouteSources.AppRoute], version: UInt64) {
+        update { $0.appRoutes = routes; $0.appRoutesVersion = version }
+    }
+
+    /// The API's aliases changed.
+    public func updateAliases(_ aliases: [RouteSources.Alias]) {
+        update { $0.aliases = aliases }
+    }
+
+    private func update(_ change: (inout RouteSources) -> Void) {
+        state.withLock { state in
+            var sources = state.sources
+            change(&sources)
+            guard sources != state.sources else { return }
+            state.sources = sources
+            state.table = Self.build(sources, reusing: state.table, maxBodyBytes: maxBodyBytes, logger: logger)
+        }
+    }
+
+    /// A table from `sources`, reusing the pools and backends of `previous` where nothing changed.
+    static func build(_ sources: RouteSources, reusing previous: RouteTable, maxBodyBytes: Int, logger: Logger) -> RouteTable {
+        var previousPools: [String: BackendPool] = [:]
+        var previousBackends: [String: Backend] = [:]
+        for pool in previous.pools.values {
+            previousPools[pool.name] = pool
+            for backend in pool.backends { previousBackends[backend.address] = backend }
+        }
+        func pool(named name: String, addresses: [String]) -> BackendPool {
+            if let existing = previousPools[name], existing.backends.map(\.address) == addresses { return existing }
+            let backends = addresses.compactMap { address -> Backend? in
+                if let backend = previousBackends[address] { return backend }
+                do { return try Backend(address: address) } catch {
+                    logger.warning("Route ignores a backend", metadata: ["error": "\(error)"])
+                    return nil
+                }
+            }
+            let made = BackendPool(name: name, backends: backends, maxBodyBytes: maxBodyBytes)
+            previousPools[name] = made
+            return made
+        }
+
+        var pools: [String: BackendPool] = [:]
+        var byDeployment: [String: BackendPool] = [:]
+        for route in sources.appRoutes {
+            guard let host = RouteTable.normalise(host: route.host) else { continue }
+            let deploymentPool = byDeployment[route.deploymentID] ?? pool(named: route.deploymentID, addresses: route.backends)
+            byDeployment[route.deploymentID] = deploymentPool
+            pools[host] = deploymentPool
+        }
+        for alias in sources.aliases {
+            guard let host = RouteTable.normalise(host: alias.host), pools[host] == nil,
+                  let deploymentPool = byDeployment[alias.deploymentID] else { continue }
+            pools[host] = deploymentPool
+        }
+        // The platform's own names win over anything an app could claim.
+        for (host, address) in sources.platform {
+            guard let host = RouteTable.normalise(host: host) else { continue }
+            pools[host] = pool(named: host, addresses: [address])
+        }
+        return RouteTable(pools: pools, version: sources.appRoutesVersion)
+    }
+}
