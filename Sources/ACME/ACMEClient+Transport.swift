@@ -94,7 +94,7 @@ extension ACMEClient {
                 continue
             }
             throw ACMEError(.serverProblem, url: url, httpStatus: response.status, problem: problem,
-                            detail: problem?.detail ?? "HTTP \(response.status): \(response.bodyExcerpt)")
+                            detail: problem == nil ? "HTTP \(response.status): \(response.bodyExcerpt)" : "HTTP \(response.status)")
         }
     }
 

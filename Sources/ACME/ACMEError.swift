@@ -61,7 +61,6 @@ public struct ACMEError: Error, Sendable, CustomStringConvertible {
         var text = "\(kind)"
         if let url { text += " (\(url))" }
         text += ": \(detail)"
-        if let httpStatus { text += " [HTTP \(httpStatus)]" }
         if let problem { text += " — \(problem)" }
         return text
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A problem document (RFC 7807) an ACME server returned (RFC 8555 §6.7).
 public struct ACMEProblem: Decodable, Sendable, Equatable, CustomStringConvertible {
     /// E.g. `urn:ietf:params:acme:error:rejectedIdentifier`.
@@ -23,7 +25,7 @@ public struct ACMEProblem: Decodable, Sendable, Equatable, CustomStringConvertib
     public var description: String {
         var text = type
         if let identifier { text += " (\(identifier))" }
-        if let detail { text += ": \(detail)" }
+        if let detail { text += ": \(detail.trimmingCharacters(in: .whitespacesAndNewlines))" }
         for problem in subproblems ?? [] { text += "; \(problem)" }
         return text
     }

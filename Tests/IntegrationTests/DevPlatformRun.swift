@@ -11,6 +11,7 @@ final class DevPlatformRun: Sendable {
         var internalSocket: String { raw["api_internal_socket"] as? String ?? "" }
         var gitURL: String? { raw["git_url"] as? String }
         var mailDirectory: String { raw["mail_directory"] as? String ?? "" }
+        var localCA: String { raw["local_ca"] as? String ?? "" }
         var admin: (String, String) {
             let admin = raw["admin"] as? [String: Any] ?? [:]
             return (admin["username"] as? String ?? "", admin["password"] as? String ?? "")
@@ -20,6 +21,11 @@ final class DevPlatformRun: Sendable {
     let stateDirectory: URL
     let apiPort: Int
     let sshPort: Int
+    /// The edge: apps at http://<deployment>.<project>.apps.localhost:<httpPort>, and on HTTPS.
+    let httpPort: Int
+    let httpsPort: Int
+    /// `127.0.0.1:<httpPort>`: where requests for apps go.
+    var edgeAddress: String { "127.0.0.1:\(httpPort)" }
     let process: RunningProcess
     let summary: Summary
 
@@ -28,11 +34,14 @@ final class DevPlatformRun: Sendable {
     ///   - sandboxName: Unique per suite that may run at the same time: two Pomegranates on one cgroup subtree
     ///     and firewall table would take each other's sandboxes for leftovers.
     static func start(stateDirectory: URL, apiPort: Int, sshPort: Int, sandboxName: String, sandboxSubnet: String) async throws -> DevPlatformRun? {
+        let httpPort = try freePort()
+        let httpsPort = try freePort()
         let summaryFile = stateDirectory.appendingPathComponent("dev.json")
         let started = Date()
         let process = try RunningProcess(try Binary.path(), [
             "dev", "--state-dir", stateDirectory.path, "--api-port", String(apiPort), "--ssh-port", String(sshPort),
             "--sandbox-name", sandboxName, "--sandbox-subnet", sandboxSubnet,
+            "--http-port", String(httpPort), "--https-port", String(httpsPort),
         ])
         let ready = try await eventually(timeout: .seconds(120)) {
             let modified = (try? FileManager.default.attributesOfItem(atPath: summaryFile.path)[.modificationDate] as? Date) ?? .distantPast
@@ -46,13 +55,17 @@ final class DevPlatformRun: Sendable {
             return nil
         }
         let summary = Summary(raw: json(try String(contentsOf: summaryFile, encoding: .utf8)))
-        return DevPlatformRun(stateDirectory: stateDirectory, apiPort: apiPort, sshPort: sshPort, process: process, summary: summary)
+        return DevPlatformRun(stateDirectory: stateDirectory, apiPort: apiPort, sshPort: sshPort, httpPort: httpPort,
+                              httpsPort: httpsPort, process: process, summary: summary)
     }
 
-    private init(stateDirectory: URL, apiPort: Int, sshPort: Int, process: RunningProcess, summary: Summary) {
+    private init(stateDirectory: URL, apiPort: Int, sshPort: Int, httpPort: Int, httpsPort: Int, process: RunningProcess,
+                 summary: Summary) {
         self.stateDirectory = stateDirectory
         self.apiPort = apiPort
         self.sshPort = sshPort
+        self.httpPort = httpPort
+        self.httpsPort = httpsPort
         self.process = process
         self.summary = summary
     }

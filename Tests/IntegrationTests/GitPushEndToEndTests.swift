@@ -37,16 +37,22 @@ struct GitPushEndToEndTests {
                       "-----> Health check", "-----> Switching web to v1"] {
             #expect(first.output.contains(stage), "\(stage) missing:\n\(first.output)")
         }
-        #expect(first.stageLines.last == "-----> Live at http://web.hello.apps.localhost", "\(first.output)")
+        #expect(first.stageLines.last == "-----> Live at http://web.hello.apps.localhost:\(dev.httpPort)", "\(first.output)")
         let address = try #require(first.instanceAddresses.first, "\(first.output)")
         #expect(address.hasPrefix("10.95."))
-        let answer = RoutePoller.get(address, host: "web.hello.apps.localhost")
-        #expect(answer.status == 200)
-        #expect(answer.body == "hello from python\n")
+        // Through the edge, as a user opens it: by name on HTTP, on HTTPS with HTTP/2 and the dev CA, and at
+        // <project>.apps.localhost since the project has one deployment (an alias the edge reads from the API).
+        #expect(try await eventually(timeout: .seconds(10)) { edgeGet(dev, "web.hello.apps.localhost").body == "hello from python\n" })
+        let https = try await run("/usr/bin/curl", ["-sS", "--cacert", dev.summary.localCA, "-w", "%{http_code} HTTP/%{http_version}",
+                                                    "--resolve", "web.hello.apps.localhost:\(dev.httpsPort):127.0.0.1",
+                                                    "https://web.hello.apps.localhost:\(dev.httpsPort)/"])
+        #expect(https.0 == 0 && https.1 == "hello from python\n200 HTTP/2", "\(https)")
+        #expect(try await eventually(timeout: .seconds(15)) { edgeGet(dev, "hello.apps.localhost").body == "hello from python\n" })
+        #expect(edgeGet(dev, "nothing.apps.localhost").status == 404)
 
-        // A second release while a client follows the route table and polls every 20 ms: nothing fails.
-        let poller = try RoutePoller(host: "web.hello.apps.localhost", pomegranateSocket: dev.pomegranateSocket)
-        #expect(try await eventually(timeout: .seconds(10)) { poller.currentBackends == [address] }, "\(poller.currentBackends)")
+        // A second release while a client polls the app through the edge every 20 ms: nothing fails.
+        let poller = try RoutePoller(host: "web.hello.apps.localhost", via: dev.edgeAddress)
+        try await Task.sleep(for: .milliseconds(200))
         try user.edit(work, "app.py") { $0.replacingOccurrences(of: "hello from python", with: "hello again") }
         let second = try await user.push(work, project: "hello")
         #expect(second.status == 0, "\(second.output)")
@@ -67,6 +73,7 @@ struct GitPushEndToEndTests {
         #expect(failed.output.contains("failed its health check"), "\(failed.output)")
         #expect(failed.output.contains("pre-receive hook declined"), "\(failed.output)")
         #expect(RoutePoller.get(newAddress, host: "web.hello.apps.localhost").body == "hello again\n")
+        #expect(edgeGet(dev, "web.hello.apps.localhost").body == "hello again\n")
         let statuses = try await user.releases(try await user.deploymentUUID(project: "hello", name: "web")).compactMap { $0["status"] as? String }
         #expect(statuses.sorted() == ["failed", "live", "superseded"], "\(statuses)")
 
@@ -78,6 +85,7 @@ struct GitPushEndToEndTests {
         #expect(changedLines.contains { $0.contains("Released web v4: configuration change (the build of v2)") }, "\(changedLines)")
         let configured = try #require(PushingUser.PushResult.addresses(in: changedLines).first, "\(changedLines)")
         #expect(RoutePoller.get(configured, host: "web.hello.apps.localhost").body == "hi from config\n")
+        #expect(edgeGet(dev, "web.hello.apps.localhost").body == "hi from config\n")
 
         // Rolling back to v1 with the CLI brings back v1's code and configuration, without a build.
         let rollback = try await ProgramRun(try Binary.path(), ["rollback", "--api", dev.summary.apiURL, "hello/web", "v1"],
@@ -86,6 +94,7 @@ struct GitPushEndToEndTests {
         #expect(rollback.stdoutText.contains("-----> Released web v5: rollback to v1 (the build of v1)"), "\(rollback)")
         let rolledBack = try #require(PushingUser.PushResult.addresses(in: rollback.stdoutText.split(separator: "\n").map(String.init)).first)
         #expect(RoutePoller.get(rolledBack, host: "web.hello.apps.localhost").body == "hello from python\n")
+        #expect(edgeGet(dev, "web.hello.apps.localhost").body == "hello from python\n")
         #expect(RoutePoller.get(configured, host: "web.hello.apps.localhost").status == 0, "v4 retired")
         let deploymentBody = json(try await user.api(.get, "/v1/deployments/\(web)").body)
         #expect((deploymentBody["config"] as? [String: Any])?["env"] as? [String: String] == [:], "v1's configuration is back")
@@ -102,6 +111,9 @@ struct GitPushEndToEndTests {
         let names = (json(deployments.body)["items"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
         #expect(names.sorted() == ["api", "jobs", "site"], "\(deployments.body)")
         #expect(pushed.stageLines.filter { $0.hasPrefix("-----> Live at") }.count == 2, "\(pushed.output)")
+        #expect(edgeGet(dev, "site.mono.apps.localhost").status == 200)
+        #expect(edgeGet(dev, "api.mono.apps.localhost").status == 200)
+        #expect(edgeGet(dev, "mono.apps.localhost").status == 404, "no alias for a project of several deployments")
 
         // A build: a virtualenv and pip install from PyPI in a sandbox with egress, its output streamed. PyPI is
         // outside this machine: without it the step is skipped, and says so.
@@ -132,6 +144,12 @@ struct GitPushEndToEndTests {
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: repositories).isEmpty)
         #expect(RoutePoller.get(newAddress, host: "web.hello.apps.localhost").status == 0, "the app is stopped")
+        #expect(try await eventually(timeout: .seconds(10)) { edgeGet(dev, "web.hello.apps.localhost").status == 404 })
+    }
+
+    /// GET / for `host` through the dev platform's edge.
+    func edgeGet(_ dev: DevPlatformRun, _ host: String) -> (status: Int, body: String) {
+        RoutePoller.get(dev.edgeAddress, host: host)
     }
 }
 

@@ -1,12 +1,9 @@
 import Foundation
 import Glibc
-import GRPCCore
-import PomegranateRPC
 import Synchronization
 import Systemd
 
-/// What the edge will do, reduced to a test client: follows Pomegranate's route table (WatchRoutes) and
-/// sends GET / to a backend of `host` from the newest table every 20 ms, on a thread of its own, counting
+/// A client of the edge: sends GET / for `host` to the edge every 20 ms, on a thread of its own, counting
 /// the answers that were not HTTP 200.
 final class RoutePoller: Sendable {
     struct Tally: Sendable {
@@ -16,30 +13,17 @@ final class RoutePoller: Sendable {
     }
 
     let host: String
-    private let backends = Backends()
+    private let address: String
     private let tally = Mutex(Tally())
     private let running = Atomic<Bool>(true)
     private let stopped = Mutex<CheckedContinuation<Void, Never>?>(nil)
-    private let watcher: Task<Void, any Error>
 
-    init(host: String, pomegranateSocket: String) throws {
+    /// - Parameter address: The edge's `ip:port`.
+    init(host: String, via address: String) throws {
         self.host = host
-        let backends = self.backends
-        watcher = Task {
-            try await PomegranateConnection.withClient(socketPath: pomegranateSocket) { pomegranate in
-                try await pomegranate.watchRoutes(Paastech_Pomegranate_V1_WatchRoutesRequest()) { response in
-                    for try await table in response.messages {
-                        let current = table.routes.first { $0.host == host }?.backends ?? []
-                        backends.value.withLock { $0 = current }
-                    }
-                }
-            }
-        }
+        self.address = address
         try DetachedThread.start { [self] in pollUntilStopped() }
     }
-
-    /// The newest backends of the host.
-    var currentBackends: [String] { backends.value.withLock { $0 } }
 
     /// Stops polling and returns what it saw.
     func stop() async -> Tally {
@@ -47,35 +31,23 @@ final class RoutePoller: Sendable {
             stopped.withLock { $0 = continuation }
             running.store(false, ordering: .releasing)
         }
-        watcher.cancel()
         return tally.withLock { $0 }
     }
 
     private func pollUntilStopped() {
-        var turn = 0
         while running.load(ordering: .acquiring) {
-            let table = backends.value.withLock { $0 }
-            if !table.isEmpty {
-                turn += 1
-                let backend = table[turn % table.count]
-                let answer = Self.get(backend, host: host)
-                tally.withLock { tally in
-                    if answer.status == 200 {
-                        tally.succeeded += 1
-                        tally.bodies.insert(answer.body)
-                    } else {
-                        tally.failed.append("\(backend): \(answer.status == 0 ? answer.body : "HTTP \(answer.status)")")
-                    }
+            let answer = Self.get(address, host: host)
+            tally.withLock { tally in
+                if answer.status == 200 {
+                    tally.succeeded += 1
+                    tally.bodies.insert(answer.body)
+                } else {
+                    tally.failed.append(answer.status == 0 ? answer.body : "HTTP \(answer.status)")
                 }
             }
             usleep(20_000)
         }
         stopped.withLock { $0 }?.resume()
-    }
-
-    /// Shared with the task that follows the route table.
-    private final class Backends: Sendable {
-        let value = Mutex<[String]>([])
     }
 
     /// One HTTP/1.0 GET / with a 2-second limit on each step; status 0 and the error as body when it failed.
