@@ -42,6 +42,7 @@ bench: deps
 	$(TINY_INIT) .build/release/paastech-init-tiny $(INIT_SOURCE)
 	.build/release/paastech bench sandbox --runs 200
 	scripts/bench-push.sh .build/release/paastech
+	scripts/bench-edge.sh .build/release/paastech
 
 # Swift Testing suites run against real PostgreSQL clusters they start themselves.
 # The full log goes to .build/test.log; on failure the failed tests and their recorded issues are

@@ -120,7 +120,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         if let parserError = error as? HTTPParserError, case .idle = state {
             let response = parserError == .headerOverflow ? LocalResponse.headersTooLarge() : .badRequest("The request is malformed.")
-            environment.metrics.requestFinished(pool: nil, status: response.status.code, seconds: 0)
+            environment.metrics.localAnswer(status: response.status.code)
             write(response, version: .http1_1, keepAlive: false, headRequest: false)
             state = .closed
         }
@@ -438,7 +438,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     // MARK: answers from the edge itself
 
     private func answer(_ response: LocalResponse, to head: HTTPRequestHead) {
-        environment.metrics.requestFinished(pool: nil, status: response.status.code, seconds: 0)
+        environment.metrics.localAnswer(status: response.status.code)
         if environment.settings.accessLog {
             log(method: head.method, uri: head.uri, host: head.headers.first(name: "host") ?? "-", pool: "-", backend: "-",
                 status: response.status.code, seconds: 0, requestID: "-")
@@ -498,11 +498,21 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     private func record(_ exchange: Exchange, status: UInt) {
         let seconds = Double((NIODeadline.now() - exchange.started).nanoseconds) / 1e9
-        environment.metrics.requestFinished(pool: exchange.pool.name, status: status, seconds: seconds)
+        metrics(of: exchange.pool).record(status: status, seconds: seconds)
         guard environment.settings.accessLog else { return }
         log(method: exchange.clientHead.method, uri: exchange.clientHead.uri,
             host: exchange.clientHead.headers.first(name: "host") ?? "-", pool: exchange.pool.name,
             backend: exchange.tried.last?.address ?? "-", status: status, seconds: seconds, requestID: exchange.requestID)
+    }
+
+    /// The pool's metric objects, cached on the pool so a request takes one uncontended lock for them.
+    private func metrics(of pool: BackendPool) -> EdgeMetrics.Deployment {
+        pool.metrics.withLock { cached in
+            if let cached { return cached }
+            let made = environment.metrics.deployment(pool.name)
+            cached = made
+            return made
+        }
     }
 
     private func log(method: HTTPMethod, uri: String, host: String, pool: String, backend: String, status: UInt,

@@ -62,6 +62,8 @@ public final class BackendPool: Sendable {
     /// The largest request body accepted for this pool.
     public let maxBodyBytes: Int
     private let nextIndex = Atomic<Int>(0)
+    /// Its request counters and latency timer, made on the first request through it.
+    let metrics = Mutex<EdgeMetrics.Deployment?>(nil)
 
     public init(name: String, backends: [Backend], maxBodyBytes: Int) {
         self.name = name

@@ -1,0 +1,102 @@
+#!/bin/bash
+# Edge benchmark (make bench): requests/s and latency through `paastech edge`, through nginx configured as a
+# plain reverse proxy, and straight to the backend, side by side on this machine, with wrk (HTTP/1.1 keep-alive)
+# over plain HTTP and over HTTPS. The backend is an nginx serving a 13-byte response; both proxies keep idle
+# connections to it, log nothing per request, and use every core. Prints the ratios edge/nginx.
+set -euo pipefail
+BINARY=${1:-.build/release/paastech}
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-64}
+WORK=$(mktemp -d /tmp/paastech-bench-edge-XXXXXX)
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+BACKEND=$(port); NGINX_HTTP=$(port); NGINX_HTTPS=$(port); EDGE_HTTP=$(port); EDGE_HTTPS=$(port)
+HOST=console.bench.localhost
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    [ -f "$WORK/backend.pid" ] && kill "$(cat "$WORK/backend.pid")" 2>/dev/null || true
+    [ -f "$WORK/proxy.pid" ] && kill "$(cat "$WORK/proxy.pid")" 2>/dev/null || true
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=$HOST" \
+    -keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
+
+# The backend, and nginx as the proxy a user would pick instead (same keep-alive to the backend).
+nginx_conf() {  # $1: pid file, $2: server blocks
+    cat <<CONF
+worker_processes auto;
+pid $WORK/$1;
+error_log $WORK/$1.error.log;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $WORK/tmp-body-$1; proxy_temp_path $WORK/tmp-proxy-$1;
+    fastcgi_temp_path $WORK/tmp-fcgi-$1; uwsgi_temp_path $WORK/tmp-uwsgi-$1; scgi_temp_path $WORK/tmp-scgi-$1;
+    keepalive_requests 100000;
+    $2
+}
+CONF
+}
+nginx_conf backend.pid "server { listen 127.0.0.1:$BACKEND; location / { return 200 'hello, bench\n'; } }" > "$WORK/backend.conf"
+nginx_conf proxy.pid "
+    upstream app { server 127.0.0.1:$BACKEND; keepalive 64; }
+    server {
+        listen 127.0.0.1:$NGINX_HTTP;
+        listen 127.0.0.1:$NGINX_HTTPS ssl http2;
+        ssl_certificate $WORK/cert.pem; ssl_certificate_key $WORK/key.pem;
+        location / { proxy_pass http://app; proxy_http_version 1.1; proxy_set_header Connection '';
+                     proxy_set_header Host \$host; proxy_set_header X-Forwarded-For \$remote_addr; }
+    }" > "$WORK/proxy.conf"
+nginx -c "$WORK/backend.conf"
+nginx -c "$WORK/proxy.conf"
+
+mkdir -p "$WORK/state" "$WORK/run"
+cat > "$WORK/paastech.toml" <<CONF
+[paths]
+state_dir = "$WORK/state"
+run_dir = "$WORK/run"
+[platform]
+domain = "bench.localhost"
+[edge]
+http_listen = "127.0.0.1:$EDGE_HTTP"
+https_listen = "127.0.0.1:$EDGE_HTTPS"
+redirect_http = false
+certificates = "self-signed"
+console_upstream = "127.0.0.1:$BACKEND"
+access_log = false
+CONF
+"$BINARY" edge --config "$WORK/paastech.toml" >"$WORK/edge.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do curl -sf -H "Host: $HOST" "http://127.0.0.1:$EDGE_HTTP/" >/dev/null 2>&1 && break; sleep 0.1; done
+curl -sf -H "Host: $HOST" "http://127.0.0.1:$EDGE_HTTP/" >/dev/null || { echo "the edge did not start:"; tail -20 "$WORK/edge.log"; exit 1; }
+
+# wrk: requests/s and the 99th percentile in ms.
+measure() {  # $1: URL
+    local output rps p99
+    output=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -H "Host: $HOST" "$1")
+    rps=$(awk '/Requests\/sec/ {print $2}' <<<"$output")
+    p99=$(awk '$1=="99%" {v=$2; if (v ~ /us$/) {sub("us","",v); v=v/1000} else if (v ~ /ms$/) {sub("ms","",v)} else if (v ~ /s$/) {sub("s","",v); v=v*1000}; print v}' <<<"$output")
+    errors=$(awk '/Non-2xx|Socket errors/ {print}' <<<"$output")
+    [ -n "$errors" ] && echo "  ($1: $errors)" >&2
+    echo "$rps $p99"
+}
+row() { printf "%-28s %12s %10s\n" "$1" "$2" "$3"; }
+echo
+echo "Edge vs nginx vs direct: wrk -t2 -c$CONNECTIONS -d${DURATION}s, HTTP/1.1 keep-alive, $(nproc) cores"
+row "path" "requests/s" "p99 ms"
+read -r direct_rps direct_p99 < <(measure "http://127.0.0.1:$BACKEND/")
+row "direct to the backend" "$direct_rps" "$direct_p99"
+read -r nginx_rps nginx_p99 < <(measure "http://127.0.0.1:$NGINX_HTTP/")
+row "nginx, HTTP" "$nginx_rps" "$nginx_p99"
+read -r edge_rps edge_p99 < <(measure "http://127.0.0.1:$EDGE_HTTP/")
+row "paastech edge, HTTP" "$edge_rps" "$edge_p99"
+read -r nginx_tls_rps nginx_tls_p99 < <(measure "https://127.0.0.1:$NGINX_HTTPS/")
+row "nginx, HTTPS" "$nginx_tls_rps" "$nginx_tls_p99"
+read -r edge_tls_rps edge_tls_p99 < <(measure "https://127.0.0.1:$EDGE_HTTPS/")
+row "paastech edge, HTTPS" "$edge_tls_rps" "$edge_tls_p99"
+ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
+echo "edge/nginx throughput: HTTP $(ratio "$edge_rps" "$nginx_rps")x, HTTPS $(ratio "$edge_tls_rps" "$nginx_tls_rps")x (target >= 1)"
+echo "edge/nginx p99:        HTTP $(ratio "$edge_p99" "$nginx_p99")x, HTTPS $(ratio "$edge_tls_p99" "$nginx_tls_p99")x (target <= 1)"
