@@ -12,7 +12,7 @@ struct ProxyTests {
         let shop = try TestBackend.http("shop", in: edge.directory)
         let blog = try TestBackend.http("blog", in: edge.directory)
         defer { Task { await shop.stop(); await blog.stop(); await edge.stop() } }
-        edge.route(["web.shop.apps.test": [shop], "web.blog.apps.test": [blog]], version: 1)
+        edge.route(["web.shop.apps.test": [shop], "web.blog.apps.test": [blog], "stopped.apps.test": []], version: 1)
         #expect(try await eventually { try await edge.curl([], host: "web.shop.apps.test").stdoutText == "shop" })
         #expect(try await edge.curl([], host: "WEB.Blog.apps.test").stdoutText == "blog")
 
@@ -26,8 +26,10 @@ struct ProxyTests {
         #expect(headers["x-forwarded-host"] == "web.shop.apps.test:\(edge.httpPort)")
         #expect(headers["forwarded"] == "for=127.0.0.1;proto=http;host=\"web.shop.apps.test:\(edge.httpPort)\"")
         #expect(headers["x-secret"] == nil, "a header named in Connection is hop-by-hop")
-        #expect(headers["x-request-id"]?.count == 36)
+        #expect(headers["x-request-id"]?.count == 32)
         #expect(headers["host"] == "web.shop.apps.test:\(edge.httpPort)")
+
+        #expect(try await edge.status("stopped.apps.test") == 503, "routed, but no instance runs")
 
         let unknown = try await edge.curl(["-i"], host: "nothing.apps.test")
         #expect(unknown.stdoutText.hasPrefix("HTTP/1.1 404"))
@@ -134,8 +136,8 @@ struct ProxyTests {
         #expect(tally.bodies == ["old", "new"], "\(tally)")
         #expect(tally.succeeded > 30)
 
-        // Server-sent events arrive as they are sent (300 ms apart), not when the response ends: each one's
-        // delay from the instance's clock to the client's stays far below the 600 ms buffering would add.
+        // Server-sent events arrive as they are sent (300 ms apart), not when the response ends: the first one
+        // reaches the client well before the 600 ms after which the instance sends the last.
         let reader = #"""
             import http.client, sys, time
             connection = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10)
@@ -147,13 +149,13 @@ struct ProxyTests {
                 if not line: break
                 if line.startswith(b"data:"):
                     delays.append(time.time() - float(line.split()[2]))
-            print(len(delays), max(delays))
+            print(len(delays), delays[0])
             """#
         let stream = try await ProgramRun("/usr/bin/python3", ["-c", reader, String(edge.httpPort)], environment: ["PATH": "/usr/bin:/bin"],
                                           timeout: .seconds(30)).run()
         let fields = stream.stdoutText.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         #expect(fields.first == "3", "\(stream)")
-        #expect((fields.last.flatMap(Double.init) ?? 9) < 0.25, "events were held back: \(stream)")
+        #expect((fields.last.flatMap(Double.init) ?? 9) < 0.5, "events were held back: \(stream)")
     }
 
     @Test("a WebSocket echo is proxied and keeps working across a route switch")

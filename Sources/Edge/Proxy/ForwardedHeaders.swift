@@ -1,5 +1,5 @@
-import Foundation
 import NIOHTTP1
+import Synchronization
 
 /// Header rewriting between clients and instances. Pure functions, so the rules are tested without I/O.
 ///
@@ -74,7 +74,7 @@ enum ForwardedHeaders {
 
     /// `for=203.0.113.7;proto=https;host=shop.example.com` (RFC 7239; IPv6 and ports quoted).
     static func forwarded(_ origin: Origin) -> String {
-        let forValue = origin.clientIP.contains(":") ? "\"[\(origin.clientIP)]\"" : origin.clientIP
+        let forValue = origin.clientIP.utf8.contains(UInt8(ascii: ":")) ? "\"[\(origin.clientIP)]\"" : origin.clientIP
         return "for=\(forValue);proto=\(origin.scheme);host=\(quotedIfNeeded(origin.host))"
     }
 
@@ -86,7 +86,7 @@ enum ForwardedHeaders {
         {
             return given
         }
-        return UUID().uuidString.lowercased()
+        return RequestID.next()
     }
 
     private static func isRequestIDByte(_ byte: UInt8) -> Bool {
@@ -98,7 +98,7 @@ enum ForwardedHeaders {
     }
 
     private static func quotedIfNeeded(_ value: String) -> String {
-        value.contains(":") ? "\"\(value)\"" : value
+        value.utf8.contains(UInt8(ascii: ":")) ? "\"\(value)\"" : value
     }
 
     /// Removes the hop-by-hop headers and every header named in `Connection`.
@@ -107,6 +107,27 @@ enum ForwardedHeaders {
         for name in named where !name.isEmpty { headers.remove(name: String(name)) }
         for name in hopByHop where !(keepingTransferEncoding && name == "transfer-encoding") {
             headers.remove(name: name)
+        }
+    }
+}
+
+/// Request ids: 16 hex digits chosen at random when the edge starts, then a 16-digit counter. Unique per
+/// edge run and cheap: Foundation's `UUID()` opens /dev/urandom on every call here.
+enum RequestID {
+    private static let prefix: UInt64 = .random(in: .min ... .max)
+    private static let counter = Atomic<UInt64>(0)
+
+    static func next() -> String {
+        let number = counter.wrappingAdd(1, ordering: .relaxed).newValue
+        return String(unsafeUninitializedCapacity: 32) { buffer in
+            let digits: StaticString = "0123456789abcdef"
+            for (offset, value) in [(0, prefix), (16, number)] {
+                for index in 0..<16 {
+                    let nibble = Int((value >> UInt64(60 - 4 * index)) & 0xf)
+                    buffer[offset + index] = digits.utf8Start[nibble]
+                }
+            }
+            return 32
         }
     }
 }

@@ -20,6 +20,7 @@ public struct PomegranateRouteWatcher: Service {
 
     public func run() async throws {
         var delay: Duration = .milliseconds(100)
+        var failures = 0
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             let received = Atomic<Bool>(false)
             do {
@@ -37,11 +38,15 @@ public struct PomegranateRouteWatcher: Service {
                 }
             } catch {
                 if Task.isCancelled || Task.isShuttingDownGracefully { break }
-                logger.notice("Route stream from pomegranate lost; keeping the last table", metadata: [
-                    "error": "\(error)", "retry_in": "\(delay)",
-                ])
+                // The first failure in a row is news; the retries after it are not.
+                failures += 1
+                logger.log(level: failures == 1 ? .notice : .debug, "Route stream from pomegranate lost; keeping the last table",
+                           metadata: ["error": "\(error)", "retry_in": "\(delay)"])
             }
-            if received.load(ordering: .relaxed) { delay = .milliseconds(100) }
+            if received.load(ordering: .relaxed) {
+                delay = .milliseconds(100)
+                failures = 0
+            }
             try? await Task.sleep(for: delay)
             delay = min(delay * 2, .seconds(5))
         }
