@@ -65,6 +65,7 @@ struct ACMEEdgeEndToEndTests {
         #expect(edge.routes.isRouted(host))
         // The mock DNS sends every name to the loopback address, where the edge listens.
         #expect(try await dns.resolveA(host) == ["127.0.0.1"])
+        let ownLookups = try await dns.queries(for: host).count
 
         // Plain HTTP: the routed host is redirected, challenge paths are not (an unknown token is a 404).
         let redirect = try await edge.curl(["-o", "/dev/null", "-w", "%{http_code} %{redirect_url}"], host: host, path: "/cart?x=1")
@@ -106,7 +107,7 @@ struct ACMEEdgeEndToEndTests {
         // authorization; the answer is withdrawn afterwards.
         let firstFetches = edge.challengeFetches.answeredTokens
         #expect(!firstFetches.isEmpty, "pebble fetched an answer from the edge")
-        #expect(try await dns.queries(for: host).contains { $0.type == 1 }, "pebble looked the name up")
+        #expect(try await dns.queries(for: host).dropFirst(ownLookups).contains { $0.type == 1 }, "pebble looked the name up")
         #expect(manager.challengeStore.publishedTokens.isEmpty, "answers are withdrawn after issuance")
         for token in firstFetches {
             #expect(try await edge.status(host, path: "/.well-known/acme-challenge/\(token)") == 404)
@@ -485,7 +486,7 @@ final class HTTP01Pebble: Sendable {
     /// The orders pebble created ("There are now N orders in the db").
     var orderCount: Int {
         log.split(separator: "\n").compactMap { line -> Int? in
-            guard let range = line.range(of: "There are now ") else { return nil }
+            guard line.hasSuffix(" orders in the db"), let range = line.range(of: "There are now ") else { return nil }
             return Int(line[range.upperBound...].prefix { $0.isNumber })
         }.max() ?? 0
     }
@@ -548,7 +549,7 @@ final class HTTP01Pebble: Sendable {
             "PATH": "/usr/bin:/bin",
             "PEBBLE_VA_NOSLEEP": "1",
             "PEBBLE_WFE_NONCEREJECT": "0",
-            "PEBBLE_AUTHZREUSE": "0", "PEBBLE_VA_ALWAYS_VALID": "1",
+            "PEBBLE_AUTHZREUSE": "0",
         ]
         let process = try ChildProcess.spawn(
             executable: executable, arguments: ["-config", directory + "/pebble-config.json", "-dnsserver", dnsServer],

@@ -4,6 +4,7 @@ import Glibc
 import Logging
 import NIOSSL
 import ServiceLifecycle
+import Synchronization
 import Systemd
 
 /// A real edge in this process on ephemeral loopback ports, with real backends (Python HTTP and WebSocket
@@ -16,6 +17,34 @@ final class EdgeHarness: Sendable {
     let certificates: CertificateManager
     private let group: ServiceGroup
     private let running: Task<Void, Error>
+    private let backends = Mutex<[TestBackend]>([])
+
+    /// Runs `body` with an edge and stops it, and every backend made through it, however `body` ends.
+    static func with(settings: EdgeSettings = EdgeSettings(), redirect: Bool = false,
+                     _ body: (EdgeHarness) async throws -> Void) async throws {
+        let edge = try await EdgeHarness(settings: settings, redirect: redirect)
+        do {
+            try await body(edge)
+        } catch {
+            await edge.stop()
+            throw error
+        }
+        await edge.stop()
+    }
+
+    /// A Python HTTP backend that ``stop()`` kills.
+    func httpBackend(_ name: String) throws -> TestBackend {
+        let backend = try TestBackend.http(name, in: directory)
+        backends.withLock { $0.append(backend) }
+        return backend
+    }
+
+    /// A Python WebSocket echo backend that ``stop()`` kills.
+    func webSocketBackend(_ name: String) throws -> TestBackend {
+        let backend = try TestBackend.webSocket(name, in: directory)
+        backends.withLock { $0.append(backend) }
+        return backend
+    }
 
     init(settings: EdgeSettings = EdgeSettings(), redirect: Bool = false) async throws {
         directory = try makeTemporaryDirectory("edge")
@@ -57,6 +86,7 @@ final class EdgeHarness: Sendable {
     }
 
     func stop() async {
+        for backend in backends.withLock({ $0 }) { await backend.stop() }
         await group.triggerGracefulShutdown()
         _ = try? await running.value
         try? FileManager.default.removeItem(atPath: directory)
@@ -81,6 +111,7 @@ final class EdgeHarness: Sendable {
 final class TestBackend: Sendable {
     let address: String
     let process: ChildProcess
+    private let stopped = Mutex(false)
 
     /// Python's ThreadingHTTPServer (HTTP/1.1 keep-alive) answering its `name`; `/headers` echoes the
     /// request headers as JSON, `/stream` sends three events 300 ms apart, POST counts the body.
@@ -105,7 +136,9 @@ final class TestBackend: Sendable {
                                          environment: ["PATH": "/usr/bin:/bin"], passingFDs: [fd], output: devNull)
     }
 
+    /// Kills and reaps it, once (a second signal could reach a process that reused the pid).
     func stop() async {
+        guard !stopped.withLock({ let was = $0; $0 = true; return was }) else { return }
         try? process.signal(SIGKILL)
         _ = await process.waitForExit()
     }
@@ -139,8 +172,18 @@ final class TestBackend: Sendable {
                 else:
                     self.reply(name.encode())
             def do_POST(self):
-                length = int(self.headers.get("content-length", "0"))
-                data = self.rfile.read(length)
+                # The whole body is read before answering, chunked or not (as most apps do).
+                if self.headers.get("transfer-encoding", "").lower() == "chunked":
+                    data = b""
+                    while True:
+                        size = int(self.rfile.readline().split(b";")[0], 16)
+                        if size == 0:
+                            self.rfile.readline()
+                            break
+                        data += self.rfile.read(size)
+                        self.rfile.readline()
+                else:
+                    data = self.rfile.read(int(self.headers.get("content-length", "0")))
                 self.reply(("%s got %d" % (name, len(data))).encode())
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler, bind_and_activate=False)
         server.socket.close()

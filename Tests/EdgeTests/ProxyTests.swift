@@ -8,32 +8,32 @@ import Testing
 struct ProxyTests {
     @Test("routes by Host, sets forwarding headers the client cannot forge, and 404s unknown hosts")
     func routingAndForwardedHeaders() async throws {
-        let edge = try await EdgeHarness()
-        let shop = try TestBackend.http("shop", in: edge.directory)
-        let blog = try TestBackend.http("blog", in: edge.directory)
-        defer { Task { await shop.stop(); await blog.stop(); await edge.stop() } }
-        edge.route(["web.shop.apps.test": [shop], "web.blog.apps.test": [blog], "stopped.apps.test": []], version: 1)
-        #expect(try await eventually { try await edge.curl([], host: "web.shop.apps.test").stdoutText == "shop" })
-        #expect(try await edge.curl([], host: "WEB.Blog.apps.test").stdoutText == "blog")
+        try await EdgeHarness.with { edge in
+            let shop = try edge.httpBackend("shop")
+            let blog = try edge.httpBackend("blog")
+            edge.route(["web.shop.apps.test": [shop], "web.blog.apps.test": [blog], "stopped.apps.test": []], version: 1)
+            #expect(try await eventually { try await edge.curl([], host: "web.shop.apps.test").stdoutText == "shop" })
+            #expect(try await edge.curl([], host: "WEB.Blog.apps.test").stdoutText == "blog")
 
-        let echoed = try await edge.curl(["-H", "X-Forwarded-For: 6.6.6.6", "-H", "Forwarded: for=6.6.6.6",
-                                          "-H", "X-Real-IP: 6.6.6.6", "-H", "Connection: keep-alive, X-Secret", "-H", "X-Secret: 1"],
-                                         host: "web.shop.apps.test", path: "/headers")
-        let headers = try #require(try JSONSerialization.jsonObject(with: Data(echoed.stdout)) as? [String: String], "\(echoed)")
-        #expect(headers["x-forwarded-for"] == "127.0.0.1")
-        #expect(headers["x-real-ip"] == "127.0.0.1")
-        #expect(headers["x-forwarded-proto"] == "http")
-        #expect(headers["x-forwarded-host"] == "web.shop.apps.test:\(edge.httpPort)")
-        #expect(headers["forwarded"] == "for=127.0.0.1;proto=http;host=\"web.shop.apps.test:\(edge.httpPort)\"")
-        #expect(headers["x-secret"] == nil, "a header named in Connection is hop-by-hop")
-        #expect(headers["x-request-id"]?.count == 32)
-        #expect(headers["host"] == "web.shop.apps.test:\(edge.httpPort)")
+            let echoed = try await edge.curl(["-H", "X-Forwarded-For: 6.6.6.6", "-H", "Forwarded: for=6.6.6.6",
+                                              "-H", "X-Real-IP: 6.6.6.6", "-H", "Connection: keep-alive, X-Secret", "-H", "X-Secret: 1"],
+                                             host: "web.shop.apps.test", path: "/headers")
+            let headers = try #require(try JSONSerialization.jsonObject(with: Data(echoed.stdout)) as? [String: String], "\(echoed)")
+            #expect(headers["x-forwarded-for"] == "127.0.0.1")
+            #expect(headers["x-real-ip"] == "127.0.0.1")
+            #expect(headers["x-forwarded-proto"] == "http")
+            #expect(headers["x-forwarded-host"] == "web.shop.apps.test:\(edge.httpPort)")
+            #expect(headers["forwarded"] == "for=127.0.0.1;proto=http;host=\"web.shop.apps.test:\(edge.httpPort)\"")
+            #expect(headers["x-secret"] == nil, "a header named in Connection is hop-by-hop")
+            #expect(headers["x-request-id"]?.count == 32)
+            #expect(headers["host"] == "web.shop.apps.test:\(edge.httpPort)")
 
-        #expect(try await edge.status("stopped.apps.test") == 503, "routed, but no instance runs")
+            #expect(try await edge.status("stopped.apps.test") == 503, "routed, but no instance runs")
 
-        let unknown = try await edge.curl(["-i"], host: "nothing.apps.test")
-        #expect(unknown.stdoutText.hasPrefix("HTTP/1.1 404"))
-        #expect(unknown.stdoutText.contains("There is no app at this address"))
+            let unknown = try await edge.curl(["-i"], host: "nothing.apps.test")
+            #expect(unknown.stdoutText.hasPrefix("HTTP/1.1 404"))
+            #expect(unknown.stdoutText.contains("There is no app at this address"))
+        }
     }
 
     @Test("oversized headers get 431, oversized bodies 413 (declared or chunked); a body within limits goes through")
@@ -41,166 +41,171 @@ struct ProxyTests {
         var settings = EdgeSettings()
         settings.maxHeaderBytes = 8 * 1024
         settings.maxBodyBytes = 64 * 1024
-        let edge = try await EdgeHarness(settings: settings)
-        let app = try TestBackend.http("app", in: edge.directory)
-        defer { Task { await app.stop(); await edge.stop() } }
-        edge.route(["app.apps.test": [app]], version: 1)
-        #expect(try await eventually { try await edge.status("app.apps.test") == 200 })
+        try await EdgeHarness.with(settings: settings) { edge in
+            let app = try edge.httpBackend("app")
+            edge.route(["app.apps.test": [app]], version: 1)
+            #expect(try await eventually { try await edge.status("app.apps.test") == 200 })
 
-        let big = String(repeating: "a", count: 10 * 1024)
-        #expect(try await edge.status("app.apps.test", ["-H", "X-Big: \(big)"]) == 431)
-        let huge = String(repeating: "b", count: 100 * 1024)
-        #expect(try await edge.status("app.apps.test", ["-H", "X-Huge: \(huge)"]) == 431)
+            let big = String(repeating: "a", count: 10 * 1024)
+            #expect(try await edge.status("app.apps.test", ["-H", "X-Big: \(big)"]) == 431)
+            let huge = String(repeating: "b", count: 100 * 1024)
+            #expect(try await edge.status("app.apps.test", ["-H", "X-Huge: \(huge)"]) == 431)
 
-        let bodyFile = edge.directory + "/body"
-        try Data(repeating: 0x41, count: 100 * 1024).write(to: URL(fileURLWithPath: bodyFile))
-        #expect(try await edge.status("app.apps.test", ["--data-binary", "@\(bodyFile)"]) == 413)
-        #expect(try await edge.status("app.apps.test", ["--data-binary", "@\(bodyFile)", "-H", "Transfer-Encoding: chunked"]) == 413)
-        let small = edge.directory + "/small"
-        try Data(repeating: 0x41, count: 60 * 1024).write(to: URL(fileURLWithPath: small))
-        #expect(try await edge.curl(["--data-binary", "@\(small)"], host: "app.apps.test").stdoutText == "app got \(60 * 1024)")
+            let bodyFile = edge.directory + "/body"
+            try Data(repeating: 0x41, count: 100 * 1024).write(to: URL(fileURLWithPath: bodyFile))
+            #expect(try await edge.status("app.apps.test", ["--data-binary", "@\(bodyFile)"]) == 413)
+            #expect(try await edge.status("app.apps.test", ["--data-binary", "@\(bodyFile)", "-H", "Transfer-Encoding: chunked"]) == 413)
+            let small = edge.directory + "/small"
+            try Data(repeating: 0x41, count: 60 * 1024).write(to: URL(fileURLWithPath: small))
+            #expect(try await edge.curl(["--data-binary", "@\(small)"], host: "app.apps.test").stdoutText == "app got \(60 * 1024)")
+        }
     }
 
     @Test("HTTPS: HTTP/2 by ALPN, the certificate for each SNI name, HSTS; plain HTTP redirects with 308 and answers ACME challenges")
     func tlsAndRedirects() async throws {
-        let edge = try await EdgeHarness(redirect: true)
-        let app = try TestBackend.http("secure", in: edge.directory)
-        defer { Task { await app.stop(); await edge.stop() } }
-        edge.route(["one.apps.test": [app], "two.apps.test": [app]], version: 1)
-        #expect(try await eventually { try await edge.status("one.apps.test", https: true, ["--cacert", edge.localCA]) == 200 })
+        try await EdgeHarness.with(redirect: true) { edge in
+            let app = try edge.httpBackend("secure")
+            edge.route(["one.apps.test": [app], "two.apps.test": [app]], version: 1)
+            #expect(try await eventually { try await edge.status("one.apps.test", https: true, ["--cacert", edge.localCA]) == 200 })
 
-        for host in ["one.apps.test", "two.apps.test"] {
-            let result = try await edge.curl(["-v", "--cacert", edge.localCA, "-w", "%{http_version}", "-D", "-"],
-                                             host: host, https: true)
-            #expect(result.stdoutText.hasSuffix("secure2"), "\(result)")
-            #expect(result.stderrText.contains("subjectAltName: host \"\(host)\" matched cert's \"\(host)\""), "\(result.stderrText)")
-            #expect(result.stdoutText.lowercased().contains("strict-transport-security: max-age=31536000"))
+            for host in ["one.apps.test", "two.apps.test"] {
+                let result = try await edge.curl(["-v", "--cacert", edge.localCA, "-w", "%{http_version}", "-D", "-"],
+                                                 host: host, https: true)
+                #expect(result.stdoutText.hasSuffix("secure2"), "\(result)")
+                #expect(result.stderrText.contains("subjectAltName: host \"\(host)\" matched cert's \"\(host)\""), "\(result.stderrText)")
+                #expect(result.stdoutText.lowercased().contains("strict-transport-security: max-age=31536000"))
+            }
+            let http1 = try await edge.curl(["--http1.1", "--cacert", edge.localCA, "-w", " %{http_version}"], host: "one.apps.test", https: true)
+            #expect(http1.stdoutText == "secure 1.1")
+
+            let redirect = try await edge.curl(["-i", "-X", "POST"], host: "one.apps.test", path: "/cart?x=1")
+            #expect(redirect.stdoutText.hasPrefix("HTTP/1.1 308"))
+            #expect(redirect.stdoutText.contains("location: https://one.apps.test:\(edge.httpsPort)/cart?x=1"))
+
+            // An absolute-form target (RFC 9112 §3.2.2) is redirected by its path, never pasted whole.
+            let absolute = try await edge.curl(["-i", "--request-target", "http://one.apps.test/cart?x=1"], host: "one.apps.test")
+            #expect(absolute.stdoutText.contains("location: https://one.apps.test:\(edge.httpsPort)/cart?x=1\r\n"), "\(absolute)")
+
+            await edge.certificates.challengeStore.publish(token: "tok-123", keyAuthorization: "tok-123.thumb")
+            #expect(try await edge.curl([], host: "one.apps.test", path: "/.well-known/acme-challenge/tok-123?probe=1").stdoutText == "tok-123.thumb")
+            #expect(try await edge.curl([], host: "one.apps.test", path: "/.well-known/acme-challenge/tok-123").stdoutText == "tok-123.thumb")
+            #expect(try await edge.status("one.apps.test", path: "/.well-known/acme-challenge/other") == 404)
+
+            // An unknown name gets the generic fallback certificate, and no certificate is made for it.
+            let unknown = try await edge.curl(["-k", "-v"], host: "stranger.example.com", https: true)
+            #expect(unknown.stdoutText.contains("There is no app at this address"))
+            #expect(!edge.certificates.statuses().contains { $0.host == "stranger.example.com" })
         }
-        let http1 = try await edge.curl(["--http1.1", "--cacert", edge.localCA, "-w", " %{http_version}"], host: "one.apps.test", https: true)
-        #expect(http1.stdoutText == "secure 1.1")
-
-        let redirect = try await edge.curl(["-i", "-X", "POST"], host: "one.apps.test", path: "/cart?x=1")
-        #expect(redirect.stdoutText.hasPrefix("HTTP/1.1 308"))
-        #expect(redirect.stdoutText.contains("location: https://one.apps.test:\(edge.httpsPort)/cart?x=1"))
-
-        await edge.certificates.challengeStore.publish(token: "tok-123", keyAuthorization: "tok-123.thumb")
-        #expect(try await edge.curl([], host: "one.apps.test", path: "/.well-known/acme-challenge/tok-123").stdoutText == "tok-123.thumb")
-        #expect(try await edge.status("one.apps.test", path: "/.well-known/acme-challenge/other") == 404)
-
-        // An unknown name gets the generic fallback certificate, and no certificate is made for it.
-        let unknown = try await edge.curl(["-k", "-v"], host: "stranger.example.com", https: true)
-        #expect(unknown.stdoutText.contains("There is no app at this address"))
-        #expect(!edge.certificates.statuses().contains { $0.host == "stranger.example.com" })
     }
 
     @Test("a backend killed mid-test is taken out: no request fails")
     func failover() async throws {
-        let edge = try await EdgeHarness()
-        let first = try TestBackend.http("a", in: edge.directory)
-        let second = try TestBackend.http("b", in: edge.directory)
-        defer { Task { await second.stop(); await edge.stop() } }
-        edge.route(["pair.apps.test": [first, second]], version: 1)
-        #expect(try await eventually { try await edge.status("pair.apps.test") == 200 })
-        var seen: Set<String> = []
-        for _ in 0..<6 { seen.insert(try await edge.curl([], host: "pair.apps.test").stdoutText) }
-        #expect(seen == ["a", "b"], "round robin")
-        await first.stop()
-        var statuses: [Int] = []
-        var bodies: Set<String> = []
-        for _ in 0..<30 {
-            let result = try await edge.curl(["-w", " %{http_code}"], host: "pair.apps.test")
-            let parts = result.stdoutText.split(separator: " ")
-            bodies.insert(String(parts.first ?? ""))
-            statuses.append(Int(parts.last ?? "") ?? -1)
+        try await EdgeHarness.with { edge in
+            let first = try edge.httpBackend("a")
+            let second = try edge.httpBackend("b")
+            edge.route(["pair.apps.test": [first, second]], version: 1)
+            #expect(try await eventually { try await edge.status("pair.apps.test") == 200 })
+            var seen: Set<String> = []
+            for _ in 0..<6 { seen.insert(try await edge.curl([], host: "pair.apps.test").stdoutText) }
+            #expect(seen == ["a", "b"], "round robin")
+            await first.stop()
+            var statuses: [Int] = []
+            var bodies: Set<String> = []
+            for _ in 0..<30 {
+                let result = try await edge.curl(["-w", " %{http_code}"], host: "pair.apps.test")
+                let parts = result.stdoutText.split(separator: " ")
+                bodies.insert(String(parts.first ?? ""))
+                statuses.append(Int(parts.last ?? "") ?? -1)
+            }
+            #expect(statuses.allSatisfy { $0 == 200 }, "\(statuses)")
+            #expect(bodies == ["b"])
         }
-        #expect(statuses.allSatisfy { $0 == 200 }, "\(statuses)")
-        #expect(bodies == ["b"])
     }
 
     @Test("switching routes under a client polling every 20 ms fails no request; streams are not buffered")
     func zeroDowntimeSwitch() async throws {
-        let edge = try await EdgeHarness()
-        let old = try TestBackend.http("old", in: edge.directory)
-        let new = try TestBackend.http("new", in: edge.directory)
-        defer { Task { await old.stop(); await new.stop(); await edge.stop() } }
-        edge.route(["live.apps.test": [old]], version: 1)
-        #expect(try await eventually { try await edge.status("live.apps.test") == 200 })
+        try await EdgeHarness.with { edge in
+            let old = try edge.httpBackend("old")
+            let new = try edge.httpBackend("new")
+            edge.route(["live.apps.test": [old]], version: 1)
+            #expect(try await eventually { try await edge.status("live.apps.test") == 200 })
 
-        let poller = Task { try await pollEvery20ms(port: edge.httpPort, host: "live.apps.test", seconds: 3) }
-        try await Task.sleep(for: .seconds(1))
-        edge.route(["live.apps.test": [new]], version: 2)
-        try await Task.sleep(for: .milliseconds(500))
-        await old.stop()  // retired after the drain, as Pomegranate does
-        let tally = try await poller.value
-        #expect(tally.failed == 0, "\(tally)")
-        #expect(tally.bodies == ["old", "new"], "\(tally)")
-        #expect(tally.succeeded > 30)
+            let poller = Task { try await pollEvery20ms(port: edge.httpPort, host: "live.apps.test", seconds: 3) }
+            try await Task.sleep(for: .seconds(1))
+            edge.route(["live.apps.test": [new]], version: 2)
+            try await Task.sleep(for: .milliseconds(500))
+            await old.stop()  // retired after the drain, as Pomegranate does
+            let tally = try await poller.value
+            #expect(tally.failed == 0, "\(tally)")
+            #expect(tally.bodies == ["old", "new"], "\(tally)")
+            #expect(tally.succeeded > 30)
 
-        // Server-sent events arrive as they are sent (300 ms apart), not when the response ends: the first one
-        // reaches the client well before the 600 ms after which the instance sends the last.
-        let reader = #"""
-            import http.client, sys, time
-            connection = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10)
-            connection.request("GET", "/stream", headers={"Host": "live.apps.test"})
-            response = connection.getresponse()
-            delays = []
-            while True:
-                line = response.readline()
-                if not line: break
-                if line.startswith(b"data:"):
-                    delays.append(time.time() - float(line.split()[2]))
-            print(len(delays), delays[0])
-            """#
-        let stream = try await ProgramRun("/usr/bin/python3", ["-c", reader, String(edge.httpPort)], environment: ["PATH": "/usr/bin:/bin"],
-                                          timeout: .seconds(30)).run()
-        let fields = stream.stdoutText.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-        #expect(fields.first == "3", "\(stream)")
-        #expect((fields.last.flatMap(Double.init) ?? 9) < 0.5, "events were held back: \(stream)")
+            // Server-sent events arrive as they are sent (300 ms apart), not when the response ends: the first one
+            // reaches the client well before the 600 ms after which the instance sends the last.
+            let reader = #"""
+                import http.client, sys, time
+                connection = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10)
+                connection.request("GET", "/stream", headers={"Host": "live.apps.test"})
+                response = connection.getresponse()
+                delays = []
+                while True:
+                    line = response.readline()
+                    if not line: break
+                    if line.startswith(b"data:"):
+                        delays.append(time.time() - float(line.split()[2]))
+                print(len(delays), delays[0])
+                """#
+            let stream = try await ProgramRun("/usr/bin/python3", ["-c", reader, String(edge.httpPort)], environment: ["PATH": "/usr/bin:/bin"],
+                                              timeout: .seconds(30)).run()
+            let fields = stream.stdoutText.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            #expect(fields.first == "3", "\(stream)")
+            #expect((fields.last.flatMap(Double.init) ?? 9) < 0.5, "events were held back: \(stream)")
+        }
     }
 
     @Test("a WebSocket echo is proxied and keeps working across a route switch")
     func webSocketAcrossSwitch() async throws {
-        let edge = try await EdgeHarness()
-        let first = try TestBackend.webSocket("v1", in: edge.directory)
-        let second = try TestBackend.webSocket("v2", in: edge.directory)
-        defer { Task { await first.stop(); await second.stop(); await edge.stop() } }
-        edge.route(["ws.apps.test": [first]], version: 1)
-        // The client signals through files: "connected" once its first echo came back; it then waits for
-        // "switched" (the test changes the route meanwhile) and talks on the same connection again.
-        let script = #"""
-            import asyncio, os, sys, websockets
-            port, directory = sys.argv[1], sys.argv[2]
-            async def connect():
-                for attempt in range(200):
-                    try:
-                        return await websockets.connect("ws://ws.apps.test:%s/" % port, host="127.0.0.1", port=int(port))
-                    except Exception:
-                        await asyncio.sleep(0.05)
-                raise SystemExit("no connection")
-            async def main():
-                ws = await connect()
-                await ws.send("one"); print(await ws.recv(), flush=True)
-                open(os.path.join(directory, "connected"), "w").close()
-                while not os.path.exists(os.path.join(directory, "switched")):
-                    await asyncio.sleep(0.02)
-                await ws.send("two"); print(await ws.recv(), flush=True)
-                fresh = await connect()
-                await fresh.send("three"); print(await fresh.recv(), flush=True)
-                await ws.close(); await fresh.close()
-            asyncio.run(main())
-            """#
-        let path = edge.directory + "/ws-client.py"
-        try script.write(toFile: path, atomically: true, encoding: .utf8)
-        let client = Task {
-            try await ProgramRun("/usr/bin/python3", [path, String(edge.httpPort), edge.directory],
-                                 environment: ["PATH": "/usr/bin:/bin"], timeout: .seconds(60)).run()
+        try await EdgeHarness.with { edge in
+            let first = try edge.webSocketBackend("v1")
+            let second = try edge.webSocketBackend("v2")
+            edge.route(["ws.apps.test": [first]], version: 1)
+            // The client signals through files: "connected" once its first echo came back; it then waits for
+            // "switched" (the test changes the route meanwhile) and talks on the same connection again.
+            let script = #"""
+                import asyncio, os, sys, websockets
+                port, directory = sys.argv[1], sys.argv[2]
+                async def connect():
+                    for attempt in range(200):
+                        try:
+                            return await websockets.connect("ws://ws.apps.test:%s/" % port, host="127.0.0.1", port=int(port))
+                        except Exception:
+                            await asyncio.sleep(0.05)
+                    raise SystemExit("no connection")
+                async def main():
+                    ws = await connect()
+                    await ws.send("one"); print(await ws.recv(), flush=True)
+                    open(os.path.join(directory, "connected"), "w").close()
+                    while not os.path.exists(os.path.join(directory, "switched")):
+                        await asyncio.sleep(0.02)
+                    await ws.send("two"); print(await ws.recv(), flush=True)
+                    fresh = await connect()
+                    await fresh.send("three"); print(await fresh.recv(), flush=True)
+                    await ws.close(); await fresh.close()
+                asyncio.run(main())
+                """#
+            let path = edge.directory + "/ws-client.py"
+            try script.write(toFile: path, atomically: true, encoding: .utf8)
+            let client = Task {
+                try await ProgramRun("/usr/bin/python3", [path, String(edge.httpPort), edge.directory],
+                                     environment: ["PATH": "/usr/bin:/bin"], timeout: .seconds(60)).run()
+            }
+            #expect(try await eventually(within: 30) { FileManager.default.fileExists(atPath: edge.directory + "/connected") })
+            edge.route(["ws.apps.test": [second]], version: 2)
+            FileManager.default.createFile(atPath: edge.directory + "/switched", contents: nil)
+            let result = try await client.value
+            let lines = result.stdoutText.split(separator: "\n").map(String.init)
+            #expect(lines == ["v1:one", "v1:two", "v2:three"], "\(result)")
         }
-        #expect(try await eventually(within: 30) { FileManager.default.fileExists(atPath: edge.directory + "/connected") })
-        edge.route(["ws.apps.test": [second]], version: 2)
-        FileManager.default.createFile(atPath: edge.directory + "/switched", contents: nil)
-        let result = try await client.value
-        let lines = result.stdoutText.split(separator: "\n").map(String.init)
-        #expect(lines == ["v1:one", "v1:two", "v2:three"], "\(result)")
     }
 }
 

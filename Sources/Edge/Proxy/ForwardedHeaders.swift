@@ -28,6 +28,22 @@ enum ForwardedHeaders {
             && head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "upgrade" }
     }
 
+    /// A request target in origin form (`/cart?x=1`) and, for the absolute form (`http://host/cart`, which
+    /// servers must accept, RFC 9112 §3.2.2), the authority it names. `*` (OPTIONS) stays as it is.
+    static func originForm(_ uri: String) -> (authority: Substring?, target: Substring) {
+        var rest = Substring(uri)
+        for scheme in ["http://", "https://"] where rest.utf8.count > scheme.utf8.count {
+            let prefix = rest.prefix(scheme.utf8.count)
+            guard prefix.lowercased() == scheme else { continue }
+            rest = rest.dropFirst(scheme.utf8.count)
+            let slash = rest.firstIndex(where: { $0 == "/" || $0 == "?" }) ?? rest.endIndex
+            let authority = rest[..<slash]
+            let target = rest[slash...]
+            return (authority, target.isEmpty ? "/" : target.first == "?" ? Substring("/" + target) : target)
+        }
+        return (nil, rest)
+    }
+
     /// The request head sent to an instance: HTTP/1.1, hop-by-hop headers removed, forwarding headers set,
     /// `Expect` removed (the edge answers `100 Continue` itself), and a request id.
     static func upstreamRequest(_ head: HTTPRequestHead, origin: Origin, requestID: String) -> HTTPRequestHead {
@@ -47,7 +63,7 @@ enum ForwardedHeaders {
             headers.add(name: "connection", value: "upgrade")
             headers.add(name: "upgrade", value: protocolName)
         }
-        var upstream = HTTPRequestHead(version: .http1_1, method: head.method, uri: head.uri, headers: headers)
+        var upstream = HTTPRequestHead(version: .http1_1, method: head.method, uri: String(originForm(head.uri).target), headers: headers)
         upstream.headers = headers
         return upstream
     }

@@ -148,18 +148,23 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         requestsServed += 1
         let settings = environment.settings
 
-        if connection.scheme == "http", head.uri.hasPrefix("/.well-known/acme-challenge/") {
-            let token = String(head.uri.dropFirst("/.well-known/acme-challenge/".count))
-            answer(environment.challengeAnswer(token).map(LocalResponse.text) ?? .notFound(), to: head)
+        let (authority, target) = ForwardedHeaders.originForm(head.uri)
+        let challengePrefix = "/.well-known/acme-challenge/"
+        if connection.scheme == "http", target.hasPrefix(challengePrefix) {
+            let token = target.dropFirst(challengePrefix.utf8.count).prefix { $0 != "?" }
+            answer(environment.challengeAnswer(String(token)).map(LocalResponse.text) ?? .notFound(), to: head)
             return
         }
-        guard let host = head.headers.first(name: "host"), let hostName = RouteTable.normalise(host: host) else {
+        // An absolute-form target names the host itself, and wins over `Host` (RFC 9112 §3.2.2).
+        guard let host = authority.map(String.init) ?? head.headers.first(name: "host"),
+              let hostName = RouteTable.normalise(host: host)
+        else {
             answer(.badRequest("The request has no valid Host header."), to: head)
             return
         }
         if connection.scheme == "http", settings.redirectHTTPToHTTPS, environment.routes.isRouted(hostName) {
             let port = settings.publicHTTPSPort.map { $0 == 443 ? "" : ":\($0)" } ?? ""
-            answer(.redirect(to: "https://\(hostName)\(port)\(head.uri)"), to: head)
+            answer(.redirect(to: "https://\(hostName)\(port)\(target == "*" ? "/" : target)"), to: head)
             return
         }
         guard let pool = environment.routes.current.pool(forHost: hostName) else {
