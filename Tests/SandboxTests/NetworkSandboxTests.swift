@@ -33,8 +33,9 @@ struct NetworkSandboxTests {
     @Test("the host reaches two sandboxes; they cannot reach each other, nor a host port that is not allowed")
     func isolation() async throws {
         let first = try await startServer("net-a")
+        defer { first.signal(SIGKILL) }  // at once: a failure starting the second must not leave the first behind
         let second = try await startServer("net-b")
-        defer { first.signal(SIGKILL); second.signal(SIGKILL) }
+        defer { second.signal(SIGKILL) }
         let (a, b) = (try #require(first.address), try #require(second.address))
         #expect(a != b)
         #expect(a.hasPrefix("10.90."))
