@@ -79,7 +79,7 @@ struct GitPushEndToEndTests {
 
         // A configuration change redeploys the serving build with zero downtime; the app sees the variable.
         let web = try await user.deploymentUUID(project: "hello", name: "web")
-        let changed = try await user.api(.patch, "/v1/deployments/\(web)", ["env": ["GREETING": "hi from config"]])
+        let changed = try await user.api(.patch, "/v1/deployments/\(web)", ["env": ["GREETING": "hi from config"]], seconds: 120)
         #expect(changed.status == 200, "\(changed.body)")
         let changedLines = json(changed.body)["output"] as? [String] ?? []
         #expect(changedLines.contains { $0.contains("Released web v4: configuration change (the build of v2)") }, "\(changedLines)")
@@ -215,8 +215,11 @@ struct PushingUser {
 
     enum Method: String { case get = "GET", post = "POST", patch = "PATCH", delete = "DELETE" }
 
-    func api(_ method: Method, _ path: String, _ body: [String: Any]? = nil) async throws -> Reply {
-        var arguments = ["-X", method.rawValue, dev.summary.apiURL + path, "-H", "Authorization: Bearer \(token)"]
+    /// - Parameter seconds: curl's time limit; a configuration change or rollback answers only once the new
+    ///   release serves, which takes longer than the default 10 s on a loaded machine.
+    func api(_ method: Method, _ path: String, _ body: [String: Any]? = nil, seconds: Int = 10) async throws -> Reply {
+        var arguments = ["-X", method.rawValue, dev.summary.apiURL + path, "-H", "Authorization: Bearer \(token)",
+                         "--max-time", String(seconds)]
         if let body {
             arguments += ["-H", "Content-Type: application/json", "-d", String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)]
         }

@@ -156,13 +156,14 @@ enum Probe {
         """
 }
 
-/// Waits until `path` exists (a server's ready file), up to five seconds.
+/// Waits until `path` exists (a server's ready file), up to 30 seconds (a loaded 2-core machine has taken
+/// over 5 s to start a Python server).
 func waitForFile(_ path: String) throws {
-    for _ in 0..<500 {
+    for _ in 0..<3000 {
         if FileManager.default.fileExists(atPath: path) { return }
         usleep(10_000)
     }
-    Issue.record("\(path) did not appear within 5 s")
+    Issue.record("\(path) did not appear within 30 s")
     throw CancellationError()
 }
 

@@ -244,14 +244,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     // MARK: upstream connection
 
-    private func connect(_ exchange: Exchange) {
+    /// Sends the exchange to the next backend, or with `freshTo` to that backend on a new connection.
+    private func connect(_ exchange: Exchange, freshTo retried: Backend? = nil) {
         guard let context, let upstreamPool else { return }
-        guard let backend = exchange.pool.pick(excluding: exchange.tried) else {
+        guard let backend = retried ?? exchange.pool.pick(excluding: exchange.tried) else {
             fail(exchange, with: .badGateway())
             return
         }
         exchange.tried.append(backend)
-        if let idle = upstreamPool.take(for: backend) {
+        if retried == nil, let idle = upstreamPool.take(for: backend) {
             attach(idle, to: exchange)
             return
         }
@@ -271,11 +272,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         }
     }
 
-    private func retryOrFail(_ exchange: Exchange, failure: LocalResponse) {
+    /// Another attempt for a request that can be repeated (at most 3 in all), else `failure`. With
+    /// `staleConnectionTo`, the same backend again on a new connection: a kept-alive connection it closed
+    /// says nothing about its health.
+    private func retryOrFail(_ exchange: Exchange, failure: LocalResponse, staleConnectionTo backend: Backend? = nil) {
         guard case .proxying(let current) = state, current === exchange else { return }
-        if exchange.canRetry, exchange.tried.count < min(3, max(exchange.pool.backends.count, 2)) {
+        let attemptsLeft = backend != nil || exchange.tried.count < min(exchange.pool.backends.count, 3)
+        if exchange.canRetry, attemptsLeft, exchange.tried.count < 3 {
             exchange.upstream = nil
-            connect(exchange)
+            connect(exchange, freshTo: backend)
         } else {
             fail(exchange, with: failure)
         }
@@ -290,8 +295,14 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         exchange.upstream = upstream
         upstream.delegate = self
         upstream.write(.head(exchange.upstreamHead))
-        for part in exchange.buffered { upstream.write(part) }
+        var endSent = false
+        for part in exchange.buffered {
+            upstream.write(part)
+            if case .end = part { endSent = true }
+        }
         exchange.buffered.removeAll()
+        // A retry: the first attempt took the request's end with it (retried requests have no body).
+        if exchange.requestEnded, !endSent { upstream.write(.end(nil)) }
         upstream.flush()
         let timeout = environment.settings.upstreamTimeout
         exchange.timeout = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
@@ -385,10 +396,14 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             context?.close(promise: nil)
             return
         }
-        if !upstream.hasServedRequests || !exchange.canRetry { upstream.backend.markFailed() }
         // A reused keep-alive connection may have been closed by the instance just as the request went
-        // out; a fresh connection tells whether the instance is really gone.
-        retryOrFail(exchange, failure: .badGateway())
+        // out; a fresh connection to it tells whether the instance is really gone.
+        if upstream.wasReused {
+            retryOrFail(exchange, failure: .badGateway(), staleConnectionTo: upstream.backend)
+        } else {
+            upstream.backend.markFailed()
+            retryOrFail(exchange, failure: .badGateway())
+        }
     }
 
     var clientIsWritable: Bool { context?.channel.isWritable ?? false }

@@ -22,8 +22,11 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     private(set) var channel: Channel?
     private var context: ChannelHandlerContext?
     weak var delegate: UpstreamConnectionDelegate?
-    /// Whether this connection already served a request (a failure on it may just be a stale keep-alive).
-    var hasServedRequests = false
+    /// Requests written on this connection; from the second on, it was reused (kept alive).
+    private var requestsWritten = 0
+    /// Whether the current request went out on a connection that had served one before (a failure on it
+    /// may just be a stale keep-alive connection the instance closed).
+    var wasReused: Bool { requestsWritten > 1 }
     /// Whether the current response allows reusing the connection.
     private(set) var reusable = true
     private(set) var isOpen = true
@@ -68,7 +71,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     func write(_ part: HTTPClientRequestPart) {
         if case .head(let head) = part {
             reusable = head.isKeepAlive
-            hasServedRequests = true
+            requestsWritten += 1
         }
         context?.write(wrapOutboundOut(part), promise: nil)
     }
