@@ -6,6 +6,7 @@ import NIOSSL
 import ServiceLifecycle
 import Synchronization
 import Systemd
+import PebbleTestSupport
 import Testing
 import X509
 
@@ -200,7 +201,7 @@ struct ACMEEdgeEndToEndTests {
             let listeners = try ACMEEdge.Listeners()
             teardown.add { listeners.closeUnlessHandedOver() }
             let settings = CertificateManager.ACMESettings(
-                directoryURL: "https://127.0.0.1:\(try CertificatePebble.freePorts(1)[0])/dir", polling: Self.polling,
+                directoryURL: "https://127.0.0.1:\(try PebbleServer.freePorts(1)[0])/dir", polling: Self.polling,
                 connectTimeout: .milliseconds(500))
             let edge = try ACMEEdge(listeners: listeners, acme: settings, directory: scratch.path, schedule: Self.schedule)
             teardown.add { await edge.stop() }
@@ -440,7 +441,7 @@ private func normalisedSerial(_ hex: String) -> String {
 }
 
 /// Debian's pebble with real validation: its HTTP-01 checks go to `httpPort` (the edge's plain-HTTP port) at
-/// whatever address `dnsServer` gives the name. Like ``CertificatePebble`` otherwise (a listener CA of the
+/// whatever address `dnsServer` gives the name. Like ``PebbleServer`` otherwise (a listener CA of the
 /// test's own; no nonce rejections; fresh authorizations for every order, so every issuance is validated).
 final class HTTP01Pebble: Sendable {
     static let executable = "/usr/bin/pebble"
@@ -521,11 +522,11 @@ final class HTTP01Pebble: Sendable {
 
     private static func launch(in directory: String, httpPort: Int, dnsServer: String) async throws -> HTTP01Pebble {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let listener = try CertificatePebble.ListenerCertificates()
+        let listener = try ListenerCertificates()
         try listener.certificatePEM.write(toFile: directory + "/cert.pem", atomically: true, encoding: .utf8)
         try listener.keyPEM.write(toFile: directory + "/key.pem", atomically: true, encoding: .utf8)
         try listener.rootPEM.write(toFile: directory + "/listener-root.pem", atomically: true, encoding: .utf8)
-        let ports = try CertificatePebble.freePorts(3)
+        let ports = try PebbleServer.freePorts(3)
         let config = """
             {
               "pebble": {

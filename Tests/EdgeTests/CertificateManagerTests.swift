@@ -2,6 +2,7 @@ import ACME
 import Foundation
 import Logging
 import NIOSSL
+import PebbleTestSupport
 import Testing
 import X509
 
@@ -18,14 +19,14 @@ struct CertificateManagerTests {
         interval: .milliseconds(50), maximumInterval: .milliseconds(500), maximumRetryAfter: .seconds(1),
         timeout: .seconds(60), requestTimeout: .seconds(20))
 
-    static func settings(_ pebble: CertificatePebble) -> CertificateManager.ACMESettings {
+    static func settings(_ pebble: PebbleServer) -> CertificateManager.ACMESettings {
         .init(directoryURL: pebble.directoryURL, contact: ["mailto:ops@example.com"],
               additionalTrustRootsPEM: pebble.listenerRootPEM, polling: polling, connectTimeout: .seconds(5))
     }
 
     /// An ACME directory where nothing listens.
     static func deadSettings() throws -> CertificateManager.ACMESettings {
-        .init(directoryURL: "https://127.0.0.1:\(try CertificatePebble.freePorts(1)[0])/dir", polling: polling,
+        .init(directoryURL: "https://127.0.0.1:\(try PebbleServer.freePorts(1)[0])/dir", polling: polling,
               connectTimeout: .milliseconds(500))
     }
 
@@ -90,7 +91,7 @@ struct CertificateManagerTests {
     // MARK: - ACME against pebble
 
     @Test func aKnownNameGetsTheFallbackFirstThenItsIssuedCertificateAndRenewalReplacesIt() async throws {
-        try await CertificatePebble.withRunning { pebble in
+        try await PebbleServer.withRunning { pebble in
             let scratch = try CertificateTestDirectory()
             defer { scratch.remove() }
             let store = try Edge.CertificateStore(directory: scratch.path + "/edge")
@@ -166,7 +167,7 @@ struct CertificateManagerTests {
     }
 
     @Test func aDeadACMEServerLeavesTheFallbackReportsTheFailureAndRetries() async throws {
-        try await CertificatePebble.withRunning { pebble in
+        try await PebbleServer.withRunning { pebble in
             let scratch = try CertificateTestDirectory()
             defer { scratch.remove() }
             let store = try Edge.CertificateStore(directory: scratch.path)

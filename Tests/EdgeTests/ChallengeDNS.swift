@@ -1,4 +1,5 @@
 import Foundation
+import PebbleTestSupport
 import Glibc
 import Systemd
 
@@ -124,7 +125,7 @@ final class ChallengeDNS: Sendable {
         while ports.count < count {
             attempts += 1
             guard attempts < 50 else { throw CertificateTestFailure("no port free for both TCP and UDP") }
-            let candidate = try CertificatePebble.freePorts(1)[0]
+            let candidate = try PebbleServer.freePorts(1)[0]
             if !ports.contains(candidate), udpPortIsFree(candidate) { ports.append(candidate) }
         }
         return ports

@@ -9,20 +9,20 @@ import X509
 
 import ACME
 
-/// A real pebble (Let's Encrypt's test ACME server, Debian's `pebble`) for the certificate manager tests, on free local ports, with a
+/// A real pebble (Let's Encrypt's test ACME server, Debian's `pebble`) on free local ports, with a
 /// fresh CA of the test's own for pebble's HTTPS listener (pebble ships none). Challenges are taken as
 /// valid (`PEBBLE_VA_ALWAYS_VALID`): the tests exercise this client's protocol, not DNS.
-final class CertificatePebble: Sendable {
+public final class PebbleServer: Sendable {
     static let executable = "/usr/bin/pebble"
 
     /// A scratch directory with the config, the listener's certificate and pebble's log.
-    let workDirectory: String
+    public let workDirectory: String
     /// `https://127.0.0.1:<port>/dir`.
-    let directoryURL: String
+    public let directoryURL: String
     /// `https://127.0.0.1:<port>` of the management interface (roots, intermediates).
-    let managementURL: String
+    public let managementURL: String
     /// The CA that signed pebble's listener certificate: what an ACME client must trust.
-    let listenerRootPEM: String
+    public let listenerRootPEM: String
     private let process: ChildProcess
 
     private init(workDirectory: String, directoryURL: String, managementURL: String, listenerRootPEM: String, process: ChildProcess) {
@@ -34,11 +34,12 @@ final class CertificatePebble: Sendable {
     }
 
     /// Runs `body` with a started pebble and stops it afterwards, whatever happens.
-    static func withRunning<Result: Sendable>(
+    public static func withRunning<Result: Sendable>(
         environment: [String: String] = [:],
-        _ body: (CertificatePebble) async throws -> Result
+        arguments: [String] = [],
+        _ body: (PebbleServer) async throws -> Result
     ) async throws -> Result {
-        let pebble = try await start(environment: environment)
+        let pebble = try await start(environment: environment, arguments: arguments)
         do {
             let result = try await body(pebble)
             await pebble.stop()
@@ -50,33 +51,33 @@ final class CertificatePebble: Sendable {
     }
 
     /// Starts pebble; retries with new ports when one was taken meanwhile.
-    static func start(environment: [String: String] = [:]) async throws -> CertificatePebble {
+    public static func start(environment: [String: String] = [:], arguments: [String] = []) async throws -> PebbleServer {
         var lastError: (any Error)?
         for _ in 0..<3 {
             do {
-                return try await launch(environment: environment)
+                return try await launch(environment: environment, arguments: arguments)
             } catch {
                 lastError = error
             }
         }
-        throw lastError ?? CertificateTestFailure("pebble did not start")
+        throw lastError ?? PebbleFailure(message: "pebble did not start")
     }
 
-    /// Kills pebble and removes its directory.
-    func stop() async {
+    /// Kills pebble and removes its directory (again: a no-op).
+    public func stop() async {
         try? process.signal(SIGKILL)
         _ = await process.waitForExit()
         try? FileManager.default.removeItem(atPath: workDirectory)
     }
 
     /// The root of pebble's issuing hierarchy (made fresh at every start).
-    func issuingRootPEM() async throws -> String {
+    public func issuingRootPEM() async throws -> String {
         let client = try ACMEClient.makeHTTPClient(additionalTrustRootsPEM: listenerRootPEM)
         do {
             let response = try await client.execute(HTTPClientRequest(url: managementURL + "/roots/0"), timeout: .seconds(10))
             let body = try await response.body.collect(upTo: 1 << 20)
             try await client.shutdown()
-            guard response.status == .ok else { throw CertificateTestFailure("GET /roots/0 answered \(response.status)") }
+            guard response.status == .ok else { throw PebbleFailure(message: "GET /roots/0 answered \(response.status)") }
             return String(buffer: body)
         } catch {
             try? await client.shutdown()
@@ -85,14 +86,14 @@ final class CertificatePebble: Sendable {
     }
 
     /// pebble's output so far, for failure messages.
-    var log: String {
+    public var log: String {
         (try? String(contentsOfFile: workDirectory + "/pebble.log", encoding: .utf8)) ?? "(no log)"
     }
 
-    private static func launch(environment extra: [String: String]) async throws -> CertificatePebble {
+    private static func launch(environment extra: [String: String], arguments: [String]) async throws -> PebbleServer {
         var template = Array("/tmp/paastech-pebble-XXXXXX".utf8CString)
         guard let created = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw CertificateTestFailure("mkdtemp failed: errno \(errno)")
+            throw PebbleFailure(message: "mkdtemp failed: errno \(errno)")
         }
         let directory = String(cString: created)
         do {
@@ -116,7 +117,7 @@ final class CertificatePebble: Sendable {
             """
             try config.write(toFile: directory + "/pebble-config.json", atomically: true, encoding: .utf8)
             let log = open(directory + "/pebble.log", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-            guard log >= 0 else { throw CertificateTestFailure("open pebble.log failed: errno \(errno)") }
+            guard log >= 0 else { throw PebbleFailure(message: "open pebble.log failed: errno \(errno)") }
             defer { close(log) }
             var environment = [
                 "PATH": "/usr/bin:/bin",
@@ -128,9 +129,9 @@ final class CertificatePebble: Sendable {
             ]
             environment.merge(extra) { $1 }
             let process = try ChildProcess.spawn(
-                executable: executable, arguments: ["-config", directory + "/pebble-config.json"],
+                executable: executable, arguments: ["-config", directory + "/pebble-config.json"] + arguments,
                 environment: environment, passingFDs: [], output: log, directory: directory)
-            let pebble = CertificatePebble(
+            let pebble = PebbleServer(
                 workDirectory: directory, directoryURL: "https://127.0.0.1:\(ports[0])/dir",
                 managementURL: "https://127.0.0.1:\(ports[1])", listenerRootPEM: listener.rootPEM, process: process)
             do {
@@ -138,7 +139,7 @@ final class CertificatePebble: Sendable {
             } catch {
                 let log = pebble.log
                 await pebble.stop()
-                throw CertificateTestFailure("pebble did not answer: \(error)\n\(log)")
+                throw PebbleFailure(message: "pebble did not answer: \(error)\n\(log)")
             }
             return pebble
         } catch {
@@ -165,18 +166,18 @@ final class CertificatePebble: Sendable {
         }
         try? await client.shutdown()
         guard ready else {
-            throw CertificateTestFailure("no answer within 30 s: \(lastError.map { "\($0)" } ?? "?")")
+            throw PebbleFailure(message: "no answer within 30 s: \(lastError.map { "\($0)" } ?? "?")")
         }
     }
 
     /// `count` distinct free TCP ports on 127.0.0.1 (held open together while they are picked).
-    static func freePorts(_ count: Int) throws -> [Int] {
+    public static func freePorts(_ count: Int) throws -> [Int] {
         var sockets: [Int32] = []
         defer { sockets.forEach { close($0) } }
         var ports: [Int] = []
         for _ in 0..<count {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard fd >= 0 else { throw CertificateTestFailure("socket failed: errno \(errno)") }
+            guard fd >= 0 else { throw PebbleFailure(message: "socket failed: errno \(errno)") }
             sockets.append(fd)
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
@@ -185,7 +186,7 @@ final class CertificatePebble: Sendable {
             let bound = withUnsafePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
             }
-            guard bound == 0 else { throw CertificateTestFailure("bind failed: errno \(errno)") }
+            guard bound == 0 else { throw PebbleFailure(message: "bind failed: errno \(errno)") }
             var length = socklen_t(MemoryLayout<sockaddr_in>.size)
             _ = withUnsafeMutablePointer(to: &address) {
                 $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
@@ -193,45 +194,5 @@ final class CertificatePebble: Sendable {
             ports.append(Int(UInt16(bigEndian: address.sin_port)))
         }
         return ports
-    }
-}
-
-extension CertificatePebble {
-    /// A CA and a `localhost` / `127.0.0.1` server certificate for pebble's own HTTPS.
-    struct ListenerCertificates {
-        let rootPEM: String
-        let certificatePEM: String
-        let keyPEM: String
-
-        init() throws {
-            let now = Date()
-            let rootKey = P256.Signing.PrivateKey()
-            let rootName = try DistinguishedName { CommonName("pebble listener test CA") }
-            let root = try Certificate(
-                version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: .init(rootKey.publicKey),
-                notValidBefore: now - 3600, notValidAfter: now + 86_400, issuer: rootName, subject: rootName,
-                signatureAlgorithm: .ecdsaWithSHA256,
-                extensions: try Certificate.Extensions {
-                    Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
-                    Critical(KeyUsage(keyCertSign: true))
-                },
-                issuerPrivateKey: .init(rootKey))
-            let key = P256.Signing.PrivateKey()
-            let leaf = try Certificate(
-                version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: .init(key.publicKey),
-                notValidBefore: now - 3600, notValidAfter: now + 86_400, issuer: rootName,
-                subject: try DistinguishedName { CommonName("localhost") },
-                signatureAlgorithm: .ecdsaWithSHA256,
-                extensions: try Certificate.Extensions {
-                    Critical(BasicConstraints.notCertificateAuthority)
-                    Critical(KeyUsage(digitalSignature: true))
-                    try ExtendedKeyUsage([.serverAuth])
-                    SubjectAlternativeNames([.dnsName("localhost"), .ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1]))])
-                },
-                issuerPrivateKey: .init(rootKey))
-            rootPEM = try root.serializeAsPEM().pemString + "\n"
-            certificatePEM = try leaf.serializeAsPEM().pemString + "\n"
-            keyPEM = key.pemRepresentation + "\n"
-        }
     }
 }

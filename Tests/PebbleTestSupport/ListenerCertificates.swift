@@ -4,12 +4,12 @@ import SwiftASN1
 import X509
 
 /// A CA and a `localhost` / `127.0.0.1` server certificate for pebble's own HTTPS.
-struct ListenerCertificates {
-    let rootPEM: String
-    let certificatePEM: String
-    let keyPEM: String
+public struct ListenerCertificates {
+    public let rootPEM: String
+    public let certificatePEM: String
+    public let keyPEM: String
 
-    init() throws {
+    public init() throws {
         let now = Date()
         let rootKey = P256.Signing.PrivateKey()
         let rootName = try DistinguishedName { CommonName("pebble listener test CA") }
