@@ -63,9 +63,7 @@ enum ForwardedHeaders {
             headers.add(name: "connection", value: "upgrade")
             headers.add(name: "upgrade", value: protocolName)
         }
-        var upstream = HTTPRequestHead(version: .http1_1, method: head.method, uri: String(originForm(head.uri).target), headers: headers)
-        upstream.headers = headers
-        return upstream
+        return HTTPRequestHead(version: .http1_1, method: head.method, uri: String(originForm(head.uri).target), headers: headers)
     }
 
     /// The response head sent to the client: hop-by-hop headers removed (the encoder frames the body

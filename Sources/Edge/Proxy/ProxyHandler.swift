@@ -72,7 +72,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private var upstreamPool: UpstreamConnectionPool?
     private var idleTimer: Scheduled<Void>?
     private var pendingRead = false
-    private var requestsServed = 0
 
     init(environment: ProxyEnvironment, scheme: String, isHTTP2: Bool) {
         self.environment = environment
@@ -145,7 +144,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private func received(head: HTTPRequestHead) {
         idleTimer?.cancel()
         guard case .idle = state, let connection else { return }
-        requestsServed += 1
         let settings = environment.settings
 
         let (authority, target) = ForwardedHeaders.originForm(head.uri)
@@ -305,6 +303,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         if exchange.requestEnded, !endSent { upstream.write(.end(nil)) }
         upstream.flush()
         let timeout = environment.settings.upstreamTimeout
+        exchange.timeout?.cancel()  // a retry's clock starts afresh
         exchange.timeout = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
             self?.upstreamTimedOut(exchange)
         }
