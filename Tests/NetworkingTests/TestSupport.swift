@@ -79,7 +79,14 @@ final class TestNamespace {
         try Command.run(["/usr/bin/nsenter", "--net=\(path)"] + argv)
     }
 
+    private var isClosed = false
+
+    /// Closes the descriptor and stops the holder, once: a test that closes its namespace early is torn down
+    /// later too, and a second close(2) of the number would close whatever descriptor reused it meanwhile
+    /// (an event loop's socket in another suite: that crashed whole test runs).
     func close() {
+        guard !isClosed else { return }
+        isClosed = true
         Glibc.close(fd)
         Command.stop(process)
     }
