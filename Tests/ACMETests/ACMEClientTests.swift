@@ -88,7 +88,7 @@ struct ACMEClientTests {
             }
             #expect(first.leaf.serialNumber != second.leaf.serialNumber, "a renewal is a new certificate")
 
-            // Each of the 2 × 2 authorizations published its answer (served at once by the store) and withdrew it.
+            // Each authorization that needed a challenge published its answer (served at once by the store) and withdrew it.
             let thumbprint = try Self.thumbprint(of: accountKey)
             let events = responder.events
             let published = events.compactMap { event -> (String, String, String?)? in
@@ -97,7 +97,9 @@ struct ACMEClientTests {
             let withdrawn = events.compactMap { event -> (String, String?)? in
                 if case .withdrawn(let token, let served) = event { (token, served) } else { nil }
             }
-            #expect(published.count == 4)
+            // Pebble may hand the renewal an authorization that is still valid (it did once under load, despite
+            // PEBBLE_AUTHZREUSE=0): then that one needs no new challenge.
+            #expect((2...4).contains(published.count), "\(published.count) answers published")
             for (token, keyAuthorization, served) in published {
                 #expect(keyAuthorization == token + "." + thumbprint)
                 #expect(served == keyAuthorization)
