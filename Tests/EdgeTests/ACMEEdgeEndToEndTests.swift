@@ -18,7 +18,7 @@ import X509
 /// `pebble-challtestsrv` as pebble's DNS server (every name → 127.0.0.1), and curl / openssl as clients.
 @Suite("ACME end to end through the edge (pebble validates HTTP-01 against the edge)", .timeLimit(.minutes(8)))
 struct ACMEEdgeEndToEndTests {
-    static let pebbleInstalled = FileManager.default.isExecutableFile(atPath: HTTP01Pebble.executable)
+    static let pebbleInstalled = FileManager.default.isExecutableFile(atPath: "/usr/bin/pebble")
         && FileManager.default.isExecutableFile(atPath: ChallengeDNS.executable)
 
     /// Fast retries and checks; one issuance at a time, so that the request queue is a sequence the test can
@@ -41,7 +41,7 @@ struct ACMEEdgeEndToEndTests {
             let dns = try await ChallengeDNS.start(in: scratch.path)
             teardown.add { await dns.stop() }
             // pebble validates http://<name>:<httpPort>/…: the edge's plain-HTTP port, bound beforehand.
-            let pebble = try await HTTP01Pebble.start(in: scratch.path, httpPort: listeners.httpPort, dnsServer: dns.address)
+            let pebble = try await PebbleServer.start(validation: .real(httpPort: listeners.httpPort, dnsServer: dns.address))
             teardown.add { await pebble.stop() }
             let settings = CertificateManager.ACMESettings(
                 directoryURL: pebble.directoryURL, contact: ["mailto:ops@example.com"],
@@ -59,7 +59,7 @@ struct ACMEEdgeEndToEndTests {
         }
     }
 
-    private static func exercise(edge: ACMEEdge, pebble: HTTP01Pebble, dns: ChallengeDNS, backend: TestBackend, scratch: String) async throws {
+    private static func exercise(edge: ACMEEdge, pebble: PebbleServer, dns: ChallengeDNS, backend: TestBackend, scratch: String) async throws {
         let host = "shop.apps.test"
         let manager = edge.manager
         edge.route([host: backend], version: 1)
@@ -249,7 +249,7 @@ private func dnsNames(_ certificate: Certificate) throws -> [String] {
 
 /// Polls `condition` every 50 ms until it holds, for at most `timeout` (generous: the machine may be busy).
 private func waitUntil(
-    _ what: String, timeout: Duration = .seconds(150), pebble: HTTP01Pebble? = nil, _ condition: () async throws -> Bool
+    _ what: String, timeout: Duration = .seconds(150), pebble: PebbleServer? = nil, _ condition: () async throws -> Bool
 ) async throws {
     let deadline = ContinuousClock.now + timeout
     while try await !condition() {
@@ -439,139 +439,4 @@ final class ACMEEdge: Sendable {
 private func normalisedSerial(_ hex: String) -> String {
     let trimmed = hex.lowercased().drop { $0 == "0" }
     return trimmed.isEmpty ? "0" : String(trimmed)
-}
-
-/// Debian's pebble with real validation: its HTTP-01 checks go to `httpPort` (the edge's plain-HTTP port) at
-/// whatever address `dnsServer` gives the name. Like ``PebbleServer`` otherwise (a listener CA of the
-/// test's own; no nonce rejections; fresh authorizations for every order, so every issuance is validated).
-final class HTTP01Pebble: Sendable {
-    static let executable = "/usr/bin/pebble"
-
-    let workDirectory: String
-    let directoryURL: String
-    let managementURL: String
-    let listenerRootPEM: String
-    let listenerRootPath: String
-    private let process: ChildProcess
-
-    private init(workDirectory: String, directoryURL: String, managementURL: String, listenerRootPEM: String, process: ChildProcess) {
-        self.workDirectory = workDirectory
-        self.directoryURL = directoryURL
-        self.managementURL = managementURL
-        self.listenerRootPEM = listenerRootPEM
-        listenerRootPath = workDirectory + "/listener-root.pem"
-        self.process = process
-    }
-
-    /// Starts pebble in a directory under `parent`; retries with new ports when one was taken meanwhile.
-    static func start(in parent: String, httpPort: Int, dnsServer: String) async throws -> HTTP01Pebble {
-        var lastError: (any Error)?
-        for attempt in 0..<3 {
-            do {
-                return try await launch(in: parent + "/pebble-\(attempt)", httpPort: httpPort, dnsServer: dnsServer)
-            } catch {
-                lastError = error
-            }
-        }
-        throw lastError ?? CertificateTestFailure("pebble did not start")
-    }
-
-    func stop() async {
-        try? process.signal(SIGKILL)
-        _ = await process.waitForExit()
-    }
-
-    var log: String {
-        (try? String(contentsOfFile: workDirectory + "/pebble.log", encoding: .utf8)) ?? "(no log)"
-    }
-
-    /// The orders pebble created ("There are now N orders in the db").
-    var orderCount: Int {
-        log.split(separator: "\n").compactMap { line -> Int? in
-            guard line.hasSuffix(" orders in the db"), let range = line.range(of: "There are now ") else { return nil }
-            return Int(line[range.upperBound...].prefix { $0.isNumber })
-        }.max() ?? 0
-    }
-
-    /// The serials pebble issued ("Issued certificate serial S for order O"), as it spells them.
-    var issuedSerials: [String] {
-        log.split(separator: "\n").compactMap { line -> String? in
-            guard let range = line.range(of: "Issued certificate serial ") else { return nil }
-            return String(line[range.upperBound...].prefix { !$0.isWhitespace })
-        }
-    }
-
-    /// The root of pebble's issuing hierarchy (made fresh at every start).
-    func issuingRootPEM() async throws -> String {
-        String(decoding: try await management("/roots/0"), as: UTF8.self)
-    }
-
-    /// An issued certificate, from the management interface.
-    func issuedCertificate(serial: String) async throws -> Certificate {
-        struct CertificateStatus: Decodable { let Certificate: String }
-        let body = try await management("/cert-status-by-serial/\(serial)")
-        return try Certificate(pemEncoded: try JSONDecoder().decode(CertificateStatus.self, from: Data(body)).Certificate)
-    }
-
-    private func management(_ path: String) async throws -> [UInt8] {
-        let result = try await ProgramRun(
-            "/usr/bin/curl", ["-sS", "--fail", "--max-time", "10", "--cacert", listenerRootPath, managementURL + path],
-            environment: ["PATH": "/usr/bin:/bin"], timeout: .seconds(20)).run()
-        guard result.exitCode == 0 else { throw CertificateTestFailure("GET \(path) from pebble failed: \(result)") }
-        return result.stdout
-    }
-
-    private static func launch(in directory: String, httpPort: Int, dnsServer: String) async throws -> HTTP01Pebble {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let listener = try ListenerCertificates()
-        try listener.certificatePEM.write(toFile: directory + "/cert.pem", atomically: true, encoding: .utf8)
-        try listener.keyPEM.write(toFile: directory + "/key.pem", atomically: true, encoding: .utf8)
-        try listener.rootPEM.write(toFile: directory + "/listener-root.pem", atomically: true, encoding: .utf8)
-        let ports = try PebbleServer.freePorts(3)
-        let config = """
-            {
-              "pebble": {
-                "listenAddress": "127.0.0.1:\(ports[0])",
-                "managementListenAddress": "127.0.0.1:\(ports[1])",
-                "certificate": "\(directory)/cert.pem",
-                "privateKey": "\(directory)/key.pem",
-                "httpPort": \(httpPort),
-                "tlsPort": \(ports[2]),
-                "ocspResponderURL": "",
-                "externalAccountBindingRequired": false
-              }
-            }
-            """
-        try config.write(toFile: directory + "/pebble-config.json", atomically: true, encoding: .utf8)
-        let log = open(directory + "/pebble.log", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard log >= 0 else { throw CertificateTestFailure("open pebble.log failed: errno \(errno)") }
-        defer { close(log) }
-        // The whole environment: in particular no PEBBLE_VA_ALWAYS_VALID.
-        let environment = [
-            "PATH": "/usr/bin:/bin",
-            "PEBBLE_VA_NOSLEEP": "1",
-            "PEBBLE_WFE_NONCEREJECT": "0",
-            "PEBBLE_AUTHZREUSE": "0",
-        ]
-        let process = try ChildProcess.spawn(
-            executable: executable, arguments: ["-config", directory + "/pebble-config.json", "-dnsserver", dnsServer],
-            environment: environment, passingFDs: [], output: log, directory: directory)
-        let pebble = HTTP01Pebble(
-            workDirectory: directory, directoryURL: "https://127.0.0.1:\(ports[0])/dir",
-            managementURL: "https://127.0.0.1:\(ports[1])", listenerRootPEM: listener.rootPEM, process: process)
-        // Up when the directory answers over the listener CA (pebble makes its CA keys first).
-        let deadline = ContinuousClock.now + .seconds(30)
-        var last: ProgramRun.Result?
-        while ContinuousClock.now < deadline {
-            let result = try await ProgramRun(
-                "/usr/bin/curl", ["-sS", "--fail", "--max-time", "2", "--cacert", pebble.listenerRootPath, pebble.directoryURL],
-                environment: ["PATH": "/usr/bin:/bin"], timeout: .seconds(10)).run()
-            if result.exitCode == 0 { return pebble }
-            last = result
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        let output = pebble.log
-        await pebble.stop()
-        throw CertificateTestFailure("pebble did not answer within 30 s: \(last.map { "\($0)" } ?? "?")\n\(output)")
-    }
 }

@@ -33,6 +33,15 @@ public final class PebbleServer: Sendable {
         self.process = process
     }
 
+    /// How pebble's validation authority treats challenges.
+    public enum Validation: Sendable {
+        /// Every challenge passes without a look (`PEBBLE_VA_ALWAYS_VALID`).
+        case alwaysValid
+        /// Real HTTP-01: pebble resolves each name with `dnsServer` and fetches the answer from that
+        /// address on `httpPort`.
+        case real(httpPort: Int, dnsServer: String)
+    }
+
     /// Runs `body` with a started pebble and stops it afterwards, whatever happens.
     public static func withRunning<Result: Sendable>(
         environment: [String: String] = [:],
@@ -51,11 +60,12 @@ public final class PebbleServer: Sendable {
     }
 
     /// Starts pebble; retries with new ports when one was taken meanwhile.
-    public static func start(environment: [String: String] = [:], arguments: [String] = []) async throws -> PebbleServer {
+    public static func start(environment: [String: String] = [:], arguments: [String] = [],
+                             validation: Validation = .alwaysValid) async throws -> PebbleServer {
         var lastError: (any Error)?
         for _ in 0..<3 {
             do {
-                return try await launch(environment: environment, arguments: arguments)
+                return try await launch(environment: environment, arguments: arguments, validation: validation)
             } catch {
                 lastError = error
             }
@@ -72,12 +82,17 @@ public final class PebbleServer: Sendable {
 
     /// The root of pebble's issuing hierarchy (made fresh at every start).
     public func issuingRootPEM() async throws -> String {
+        try await management("/roots/0")
+    }
+
+    /// A GET on pebble's management interface.
+    private func management(_ path: String) async throws -> String {
         let client = try ACMEClient.makeHTTPClient(additionalTrustRootsPEM: listenerRootPEM)
         do {
-            let response = try await client.execute(HTTPClientRequest(url: managementURL + "/roots/0"), timeout: .seconds(10))
+            let response = try await client.execute(HTTPClientRequest(url: managementURL + path), timeout: .seconds(10))
             let body = try await response.body.collect(upTo: 1 << 20)
             try await client.shutdown()
-            guard response.status == .ok else { throw PebbleFailure(message: "GET /roots/0 answered \(response.status)") }
+            guard response.status == .ok else { throw PebbleFailure(message: "GET \(path) answered \(response.status)") }
             return String(buffer: body)
         } catch {
             try? await client.shutdown()
@@ -85,12 +100,39 @@ public final class PebbleServer: Sendable {
         }
     }
 
+    /// The listener CA's certificate as a file, for curl's `--cacert`.
+    public var listenerRootPath: String { workDirectory + "/listener-root.pem" }
+
+    /// The orders pebble created ("There are now N orders in the db").
+    public var orderCount: Int {
+        log.split(separator: "\n").compactMap { line -> Int? in
+            guard line.hasSuffix(" orders in the db"), let range = line.range(of: "There are now ") else { return nil }
+            return Int(line[range.upperBound...].prefix { $0.isNumber })
+        }.max() ?? 0
+    }
+
+    /// The serials pebble issued ("Issued certificate serial S for order O"), as it spells them.
+    public var issuedSerials: [String] {
+        log.split(separator: "\n").compactMap { line -> String? in
+            guard let range = line.range(of: "Issued certificate serial ") else { return nil }
+            return String(line[range.upperBound...].prefix { !$0.isWhitespace })
+        }
+    }
+
+    /// An issued certificate, from the management interface.
+    public func issuedCertificate(serial: String) async throws -> Certificate {
+        struct Status: Decodable { let Certificate: String }
+        let body = try await management("/cert-status-by-serial/\(serial)")
+        return try Certificate(pemEncoded: try JSONDecoder().decode(Status.self, from: Data(body.utf8)).Certificate)
+    }
+
     /// pebble's output so far, for failure messages.
     public var log: String {
         (try? String(contentsOfFile: workDirectory + "/pebble.log", encoding: .utf8)) ?? "(no log)"
     }
 
-    private static func launch(environment extra: [String: String], arguments: [String]) async throws -> PebbleServer {
+    private static func launch(environment extra: [String: String], arguments: [String],
+                               validation: Validation) async throws -> PebbleServer {
         var template = Array("/tmp/paastech-pebble-XXXXXX".utf8CString)
         guard let created = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
             throw PebbleFailure(message: "mkdtemp failed: errno \(errno)")
@@ -100,7 +142,14 @@ public final class PebbleServer: Sendable {
             let listener = try ListenerCertificates()
             try listener.certificatePEM.write(toFile: directory + "/cert.pem", atomically: true, encoding: .utf8)
             try listener.keyPEM.write(toFile: directory + "/key.pem", atomically: true, encoding: .utf8)
+            try listener.rootPEM.write(toFile: directory + "/listener-root.pem", atomically: true, encoding: .utf8)
             let ports = try freePorts(4)
+            var httpPort = ports[2]
+            var arguments = arguments
+            if case .real(let port, let dnsServer) = validation {
+                httpPort = port
+                arguments += ["-dnsserver", dnsServer]
+            }
             let config = """
             {
               "pebble": {
@@ -108,7 +157,7 @@ public final class PebbleServer: Sendable {
                 "managementListenAddress": "127.0.0.1:\(ports[1])",
                 "certificate": "\(directory)/cert.pem",
                 "privateKey": "\(directory)/key.pem",
-                "httpPort": \(ports[2]),
+                "httpPort": \(httpPort),
                 "tlsPort": \(ports[3]),
                 "ocspResponderURL": "",
                 "externalAccountBindingRequired": false
@@ -121,12 +170,12 @@ public final class PebbleServer: Sendable {
             defer { close(log) }
             var environment = [
                 "PATH": "/usr/bin:/bin",
-                "PEBBLE_VA_ALWAYS_VALID": "1",
                 "PEBBLE_VA_NOSLEEP": "1",
                 "PEBBLE_WFE_NONCEREJECT": "0",
                 // Fresh authorizations every order, so every issuance publishes challenges.
                 "PEBBLE_AUTHZREUSE": "0",
             ]
+            if case .alwaysValid = validation { environment["PEBBLE_VA_ALWAYS_VALID"] = "1" }
             environment.merge(extra) { $1 }
             let process = try ChildProcess.spawn(
                 executable: executable, arguments: ["-config", directory + "/pebble-config.json"] + arguments,
