@@ -11,6 +11,7 @@ struct AccountKey: Sendable {
     let canonicalJWK: String
     /// base64url(SHA-256(canonical JWK)), the second half of every key authorization.
     let thumbprint: String
+    private let jwk: JWK
 
     init(_ privateKey: P256.Signing.PrivateKey) {
         self.privateKey = privateKey
@@ -18,6 +19,7 @@ struct AccountKey: Sendable {
         let raw = Array(privateKey.publicKey.rawRepresentation)
         let x = Base64URL.encode(raw[0..<32])
         let y = Base64URL.encode(raw[32..<64])
+        jwk = JWK(x: x, y: y)
         canonicalJWK = #"{"crv":"P-256","kty":"EC","x":"\#(x)","y":"\#(y)"}"#
         thumbprint = Base64URL.encode(SHA256.hash(data: Data(canonicalJWK.utf8)))
     }
@@ -32,33 +34,30 @@ struct AccountKey: Sendable {
     ///   - payload: The JSON payload; nil for POST-as-GET (an empty payload, RFC 8555 §6.3).
     ///   - keyID: The account URL; nil to embed the public key instead (newAccount only).
     func sign(payload: [UInt8]?, url: String, nonce: String, keyID: String?) throws -> [UInt8] {
-        var header = #"{"alg":"ES256","nonce":\#(Self.jsonString(nonce)),"url":\#(Self.jsonString(url)),"#
-        if let keyID {
-            header += #""kid":\#(Self.jsonString(keyID))}"#
-        } else {
-            header += #""jwk":\#(canonicalJWK)}"#
-        }
-        let protected = Base64URL.encode(Array(header.utf8))
+        // The server chooses nonces and URLs: JSONEncoder escapes them, whatever they hold.
+        let header = ProtectedHeader(nonce: nonce, url: url, kid: keyID, jwk: keyID == nil ? jwk : nil)
+        let protected = Base64URL.encode(Array(try JSONEncoder().encode(header)))
         let encodedPayload = payload.map { Base64URL.encode($0) } ?? ""
         let signature = try privateKey.signature(for: Data((protected + "." + encodedPayload).utf8))
+        // Every member is base64url: nothing to escape.
         let body = #"{"protected":"\#(protected)","payload":"\#(encodedPayload)","signature":"\#(Base64URL.encode(signature.rawRepresentation))"}"#
         return Array(body.utf8)
     }
 
-    /// A JSON string literal for `text` (the server chooses nonces and URLs: never trust them to need no escaping).
-    private static func jsonString(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20: result += String(format: "\\u%04x", scalar.value)
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
+    /// The public key as a JWK object.
+    private struct JWK: Encodable, Sendable {
+        var crv = "P-256"
+        var kty = "EC"
+        let x: String
+        let y: String
+    }
+
+    /// The JWS protected header: `kid` or `jwk`, never both (nil members are left out).
+    private struct ProtectedHeader: Encodable {
+        var alg = "ES256"
+        let nonce: String
+        let url: String
+        let kid: String?
+        let jwk: JWK?
     }
 }
