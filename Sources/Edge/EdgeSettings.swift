@@ -36,6 +36,7 @@ public struct EdgeSettings: Sendable {
         upstreamTimeout = .seconds(Int64(edge.upstreamTimeoutSeconds))
         hsts = edge.hsts.isEmpty ? nil : edge.hsts
         redirectHTTPToHTTPS = edge.redirectHTTP
+        publicHTTPSPort = edge.publicHTTPSPort
         accessLog = edge.accessLog
     }
 }

@@ -29,8 +29,7 @@ struct EdgeCommand: AsyncParsableCommand {
         let notifier = SystemdNotifier()
         let edge = configuration.edge
 
-        var settings = EdgeSettings(edge)
-        settings.publicHTTPSPort = edge.publicHTTPSPort
+        let settings = EdgeSettings(edge)
         let platform = configuration.platform
         let routes = RouteTableStore(
             platform: ["console.\(platform.domain)": edge.consoleUpstream, "api.\(platform.domain)": configuration.api.listen],

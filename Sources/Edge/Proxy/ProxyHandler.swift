@@ -517,21 +517,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     private func record(_ exchange: Exchange, status: UInt) {
         let seconds = Double((NIODeadline.now() - exchange.started).nanoseconds) / 1e9
-        metrics(of: exchange.pool).record(status: status, seconds: seconds)
+        environment.metrics.deployment(exchange.pool.name).record(status: status, seconds: seconds)
         guard environment.settings.accessLog else { return }
         log(method: exchange.clientHead.method, uri: exchange.clientHead.uri,
             host: exchange.clientHead.headers.first(name: "host") ?? "-", pool: exchange.pool.name,
             backend: exchange.tried.last?.address ?? "-", status: status, seconds: seconds, requestID: exchange.requestID)
-    }
-
-    /// The pool's metric objects, cached on the pool so a request takes one uncontended lock for them.
-    private func metrics(of pool: BackendPool) -> EdgeMetrics.Deployment {
-        pool.metrics.withLock { cached in
-            if let cached { return cached }
-            let made = environment.metrics.deployment(pool.name)
-            cached = made
-            return made
-        }
     }
 
     private func log(method: HTTPMethod, uri: String, host: String, pool: String, backend: String, status: UInt,

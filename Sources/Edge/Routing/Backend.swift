@@ -48,10 +48,7 @@ public final class Backend: Sendable, CustomStringConvertible {
     func markFailed() { failedAt.withLock { $0 = .now } }
 
     /// A response came back: the backend is healthy.
-    func markHealthy() {
-        // Cheap check first: the common case is a healthy backend, and this runs per response.
-        if failedAt.withLock({ $0 != nil }) { failedAt.withLock { $0 = nil } }
-    }
+    func markHealthy() { failedAt.withLock { $0 = nil } }
 }
 
 /// The instances of one deployment (or one platform service), chosen round robin among the available ones.
@@ -62,8 +59,6 @@ public final class BackendPool: Sendable {
     /// The largest request body accepted for this pool.
     public let maxBodyBytes: Int
     private let nextIndex = Atomic<Int>(0)
-    /// Its request counters and latency timer, made on the first request through it.
-    let metrics = Mutex<EdgeMetrics.Deployment?>(nil)
 
     public init(name: String, backends: [Backend], maxBodyBytes: Int) {
         self.name = name
