@@ -1,6 +1,6 @@
 #!/bin/sh
 # Regenerates the committed gRPC code from Protos/: one Swift target per service.
-#   Protos/paastech/pomegranate.proto  -> Sources/PomegranateRPC/
+#   Protos/paastech/pomegranate/*.proto -> Sources/PomegranateRPC/ (one service per concern, one file each)
 #   Protos/paastech/repo_manager.proto -> Sources/RepoManagerRPC/
 # The protoc plugins are built from the package's own dependencies (swift-protobuf,
 # grpc-swift-protobuf) in a scratch folder of their own, so the versions always match.
@@ -17,20 +17,22 @@ swift build --scratch-path "$scratch" --product protoc-gen-grpc-swift-2
 bin=$(swift build --scratch-path "$scratch" --show-bin-path)
 
 generate() {
-    proto=$1 output=$2
+    output=$1
+    shift
     rm -f "$output"/*.pb.swift "$output"/*.grpc.swift
     protoc --proto_path=Protos \
         --plugin=protoc-gen-swift="$bin/protoc-gen-swift" \
         --swift_out="$output" --swift_opt=Visibility=Public \
         --plugin=protoc-gen-grpc-swift="$bin/protoc-gen-grpc-swift-2" \
         --grpc-swift_out="$output" --grpc-swift_opt=Visibility=Public \
-        "$proto"
-    # protoc mirrors the proto's folder; the targets are flat.
+        "$@"
+    # protoc mirrors the protos' folders; the targets are flat.
     if [ -d "$output/paastech" ]; then
-        mv "$output"/paastech/* "$output"/ && rmdir "$output/paastech"
+        find "$output/paastech" -name '*.swift' -exec mv {} "$output"/ \;
+        rm -r "$output/paastech"
     fi
 }
 
-generate paastech/pomegranate.proto Sources/PomegranateRPC
-generate paastech/repo_manager.proto Sources/RepoManagerRPC
+generate Sources/PomegranateRPC $(cd Protos && echo paastech/pomegranate/*.proto)
+generate Sources/RepoManagerRPC paastech/repo_manager.proto
 echo "generated: $(ls Sources/PomegranateRPC Sources/RepoManagerRPC | tr '\n' ' ')"

@@ -48,7 +48,7 @@ public struct PlatformAgents: Sendable {
                 for id in ids {
                     var request = Paastech_Pomegranate_V1_StopRequest()
                     request.deploymentID = id.uuidString.lowercased()
-                    _ = try await pomegranate.stop(request)
+                    _ = try await pomegranate.releases.stop(request)
                 }
             }
         } catch {

@@ -111,7 +111,7 @@ public struct DeployPipeline: Sendable {
         request.limits.cpu = found.cpu ?? deployment.cpu
         request.timeoutSeconds = UInt32(settings.buildTimeoutSeconds)
         let output = self.output
-        let result = try await pomegranate.startBuild(request) { response in
+        let result = try await pomegranate.builds.startBuild(request) { response in
             var result: Paastech_Pomegranate_V1_BuildResult?
             var pending = ""
             for try await event in response.messages {
@@ -164,7 +164,7 @@ public struct DeployPipeline: Sendable {
     func deploy(_ spec: ReleaseSpecification, using pomegranate: PomegranateClient) async throws -> [Paastech_Pomegranate_V1_Instance] {
         output.stage("Deploying \(spec.deploymentName) \(spec.release): \(spec.instances) instance(s), \(spec.memoryMiB) MiB, \(spec.cpu) CPU")
         do {
-            let instances = try await pomegranate.deploy(spec.deployRequest()).instances
+            let instances = try await pomegranate.releases.deploy(spec.deployRequest()).instances
             // Where each instance listens on the platform bridge (reachable from the host, not from other apps).
             for instance in instances { output.detail("\(instance.id) at \(instance.address)") }
             return instances
@@ -197,7 +197,7 @@ public struct DeployPipeline: Sendable {
             var stop = Paastech_Pomegranate_V1_StopRequest()
             stop.deploymentID = spec.deploymentID
             stop.releaseID = spec.release
-            _ = try? await pomegranate.stop(stop)
+            _ = try? await pomegranate.releases.stop(stop)
             throw PipelineError.healthCheckFailed(deployment: spec.deploymentName, detail: "\(error)")
         }
     }
@@ -209,7 +209,7 @@ public struct DeployPipeline: Sendable {
         var promote = Paastech_Pomegranate_V1_PromoteRequest()
         promote.deploymentID = spec.deploymentID
         promote.releaseID = spec.release
-        let retired = try await pomegranate.promote(promote).retired
+        let retired = try await pomegranate.releases.promote(promote).retired
         if !retired.isEmpty { output.stage("Retired \(retired.count) instance(s) of the previous release") }
         let pruned = ReleasePruning(deploymentDirectory: (spec.directory as NSString).deletingLastPathComponent, kept: settings.releasesKept)
             .prune(protecting: [spec.release] + retired.map(\.releaseID))
@@ -217,4 +217,3 @@ public struct DeployPipeline: Sendable {
     }
 }
 
-typealias PomegranateClient = Paastech_Pomegranate_V1_Pomegranate.Client<HTTP2ClientTransport.Posix>

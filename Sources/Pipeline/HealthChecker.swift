@@ -54,13 +54,13 @@ struct HealthChecker {
     /// Throws as soon as one of the release's instances has exited (Pomegranate is restarting it): an app that
     /// crashes at start fails its deploy at once instead of after the whole timeout. Polls until cancelled.
     func failOnCrash(deploymentID: String, release: String, instances: [Paastech_Pomegranate_V1_Instance],
-                     using pomegranate: Paastech_Pomegranate_V1_Pomegranate.Client<HTTP2ClientTransport.Posix>) async throws {
+                     using pomegranate: PomegranateClient) async throws {
         var request = Paastech_Pomegranate_V1_StatusRequest()
         request.deploymentID = deploymentID
         let ids = Set(instances.map(\.id))
         while true {
             try await Task.sleep(for: .milliseconds(250))
-            let current = try await pomegranate.status(request).deployments.first?.instances ?? []
+            let current = try await pomegranate.instances.status(request).deployments.first?.instances ?? []
             if let crashed = current.first(where: { ids.contains($0.id) && $0.releaseID == release && $0.restarts > 0 }) {
                 throw Failure(description: "\(crashed.id) exited: \(crashed.lastExit)")
             }
@@ -69,11 +69,11 @@ struct HealthChecker {
 
     /// The release's instances are all still running, without a restart, after the settle time.
     func checkWorkers(deploymentID: String, release: String, instances: [Paastech_Pomegranate_V1_Instance],
-                      using pomegranate: Paastech_Pomegranate_V1_Pomegranate.Client<HTTP2ClientTransport.Posix>) async throws {
+                      using pomegranate: PomegranateClient) async throws {
         try await Task.sleep(for: workerSettleTime)
         var request = Paastech_Pomegranate_V1_StatusRequest()
         request.deploymentID = deploymentID
-        let current = try await pomegranate.status(request).deployments.first?.instances.filter { $0.releaseID == release } ?? []
+        let current = try await pomegranate.instances.status(request).deployments.first?.instances.filter { $0.releaseID == release } ?? []
         for instance in instances {
             guard let now = current.first(where: { $0.id == instance.id }), now.state == .running, now.restarts == 0 else {
                 let exit = current.first(where: { $0.id == instance.id })?.lastExit ?? "gone"

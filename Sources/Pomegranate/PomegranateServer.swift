@@ -12,7 +12,7 @@ public struct PomegranateServer: Service {
     public init(service: PomegranateService, socket: Int32) {
         server = GRPCServer(
             transport: .http2NIOPosix(listeningSocketDescriptor: Int(socket), transportSecurity: .plaintext),
-            services: [service])
+            services: service.rpcServices)
     }
 
     public func run() async throws {

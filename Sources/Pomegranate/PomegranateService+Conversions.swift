@@ -1,8 +1,6 @@
 import Foundation
 import PomegranateRPC
 
-typealias RPC = Paastech_Pomegranate_V1_Pomegranate
-
 extension DeploymentIdentity {
     init(projectID: String, projectName: String, deploymentID: String, deploymentName: String, validating: Void) throws(PomegranateError) {
         self.init(projectID: try RequestValidation.uuid("project_id", projectID),

@@ -3,8 +3,9 @@ import GRPCCore
 import PomegranateRPC
 
 /// The gRPC face of the supervisor: validates each request, calls the supervisor, and turns its
-/// errors into gRPC status codes with the message intact.
-public struct PomegranateService: Paastech_Pomegranate_V1_Pomegranate.SimpleServiceProtocol {
+/// errors into gRPC status codes with the message intact. It answers every one of pomegranate's
+/// services (``rpcServices``, one per concern).
+public struct PomegranateService: Sendable {
     let supervisor: Supervisor
     let settings: SupervisorSettings
 

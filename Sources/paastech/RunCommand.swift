@@ -35,13 +35,13 @@ struct RunCommand: AsyncParsableCommand {
             start.environment[name] = value
         }
         let status: Int32 = try await PomegranateConnection.withClient(socketPath: socket) { client in
-            let deployments = try await client.status(Paastech_Pomegranate_V1_StatusRequest()).deployments
+            let deployments = try await client.instances.status(Paastech_Pomegranate_V1_StatusRequest()).deployments
             guard let deployment = deployments.first(where: { $0.projectName == parts[0] && $0.deploymentName == parts[1] }) else {
                 throw ValidationError("no deployment \(target) is running on this host")
             }
             start.deploymentID = deployment.deploymentID
             let first = start
-            return try await client.run(requestProducer: { writer in
+            return try await client.sessions.run(requestProducer: { writer in
                 var message = Paastech_Pomegranate_V1_RunInput()
                 message.start = first
                 try await writer.write(message)

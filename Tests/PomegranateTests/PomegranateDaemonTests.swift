@@ -68,7 +68,7 @@ struct PomegranateDaemonTests {
             try await PomegranateConnection.withClient(socketPath: socket) { client in
                 var stop = Paastech_Pomegranate_V1_StopRequest()
                 stop.deploymentID = deploymentID
-                _ = try await client.stop(stop)
+                _ = try await client.releases.stop(stop)
             }
         }
 
@@ -76,7 +76,7 @@ struct PomegranateDaemonTests {
             try await PomegranateConnection.withClient(socketPath: socket) { client in
                 var logs = Paastech_Pomegranate_V1_LogsRequest()
                 logs.deploymentID = deploymentID
-                return try await client.logs(logs) { response in
+                return try await client.logs.logs(logs) { response in
                     var lines: [String] = []
                     for try await line in response.messages { lines.append(line.text) }
                     return lines
@@ -86,7 +86,7 @@ struct PomegranateDaemonTests {
 
         func status() async throws -> [Paastech_Pomegranate_V1_DeploymentStatus] {
             try await PomegranateConnection.withClient(socketPath: socket) { client in
-                try await client.status(Paastech_Pomegranate_V1_StatusRequest()).deployments
+                try await client.instances.status(Paastech_Pomegranate_V1_StatusRequest()).deployments
             }
         }
     }
@@ -113,11 +113,11 @@ struct PomegranateDaemonTests {
         try await daemon.start()
         let request = Self.deployRequest(directory: try SupervisorHarness.releaseDirectory(serving: "still here"))
         let deployed = try await PomegranateConnection.withClient(socketPath: daemon.socket) { client in
-            let response = try await client.deploy(request)
+            let response = try await client.releases.deploy(request)
             var promote = Paastech_Pomegranate_V1_PromoteRequest()
             promote.deploymentID = request.deploymentID
             promote.releaseID = "r1"
-            _ = try await client.promote(promote)
+            _ = try await client.releases.promote(promote)
             return response.instances
         }
         let instance = try #require(deployed.first)
@@ -175,7 +175,7 @@ struct PomegranateDaemonTests {
         var request = Self.deployRequest(directory: try SupervisorHarness.releaseDirectory(serving: "x"))
         request.command = ["/bin/sleep", "1000"]
         request.projectName = "run-shop"
-        _ = try await PomegranateConnection.withClient(socketPath: daemon.socket) { try await $0.deploy(request) }
+        _ = try await PomegranateConnection.withClient(socketPath: daemon.socket) { try await $0.releases.deploy(request) }
 
         let path = daemon.base + "/run-output.log"
         let output = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
@@ -209,12 +209,12 @@ struct PomegranateDaemonTests {
         try await daemon.start()
         var request = Self.deployRequest(directory: "/tmp/../etc")
         await #expect(throws: RPCError.self) {
-            _ = try await PomegranateConnection.withClient(socketPath: daemon.socket) { try await $0.deploy(request) }
+            _ = try await PomegranateConnection.withClient(socketPath: daemon.socket) { try await $0.releases.deploy(request) }
         }
         request.releaseDirectory = try SupervisorHarness.releaseDirectory(serving: "x")
         request.deploymentID = "not-a-uuid"
         do {
-            _ = try await PomegranateConnection.withClient(socketPath: daemon.socket) { try await $0.deploy(request) }
+            _ = try await PomegranateConnection.withClient(socketPath: daemon.socket) { try await $0.releases.deploy(request) }
             Issue.record("an invalid deployment id was accepted")
         } catch let error as RPCError {
             #expect(error.code == .invalidArgument)
@@ -224,7 +224,7 @@ struct PomegranateDaemonTests {
         unknown.deploymentID = UUID().uuidString.lowercased()
         unknown.releaseID = "r1"
         do {
-            _ = try await PomegranateConnection.withClient(socketPath: daemon.socket) { try await $0.promote(unknown) }
+            _ = try await PomegranateConnection.withClient(socketPath: daemon.socket) { try await $0.releases.promote(unknown) }
             Issue.record("promoting an unknown deployment succeeded")
         } catch let error as RPCError {
             #expect(error.code == .notFound)

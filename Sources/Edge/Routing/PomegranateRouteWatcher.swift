@@ -26,7 +26,7 @@ public struct PomegranateRouteWatcher: Service {
             do {
                 try await cancelWhenGracefulShutdown {
                     try await PomegranateConnection.withClient(socketPath: socketPath) { pomegranate in
-                        try await pomegranate.watchRoutes(Paastech_Pomegranate_V1_WatchRoutesRequest()) { response in
+                        try await pomegranate.routes.watchRoutes(Paastech_Pomegranate_V1_WatchRoutesRequest()) { response in
                             for try await table in response.messages {
                                 received.store(true, ordering: .relaxed)
                                 routes.updateAppRoutes(table.routes.map {
