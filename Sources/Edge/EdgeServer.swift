@@ -32,17 +32,20 @@ public struct EdgeServer: Service {
     ///   - settings: Limits, timeouts, redirects.
     ///   - challengeAnswer: ACME HTTP-01 answers (token → key authorization).
     ///   - certificates: Picks the certificate of each TLS handshake.
+    ///   - sleeping: Traffic of deployments that sleep when idle, and how to wake them (default: nothing wakes them).
     ///   - onListening: Called with the listening addresses once connections are accepted.
     public init(httpSocket: Int32?, httpsSocket: Int32?, routes: RouteTableStore, settings: EdgeSettings,
                 challengeAnswer: @escaping @Sendable (String) -> String? = { _ in nil },
                 certificates: ServerCertificateLookup?, metrics: EdgeMetrics = EdgeMetrics(),
-                eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger,
+                sleeping: SleepingDeployments? = nil, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger,
                 onListening: (@Sendable ([SocketAddress]) async -> Void)? = nil)
     {
         self.httpSocket = httpSocket
         self.httpsSocket = httpsSocket
         self.environment = ProxyEnvironment(routes: routes, settings: settings, challengeAnswer: challengeAnswer,
-                                            metrics: metrics, logger: logger)
+                                            metrics: metrics,
+                                            sleeping: sleeping ?? SleepingDeployments(routes: routes, logger: logger, wake: nil),
+                                            logger: logger)
         self.certificates = certificates
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger

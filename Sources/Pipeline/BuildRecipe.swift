@@ -45,9 +45,12 @@ public struct DetectedDeployment: Sendable, Equatable {
     public var memoryMiB: Int?
     public var cpu: Double?
     public var egress: Bool
+    /// paastech.toml's `sleep_after` and `max_body`.
+    public var sleepAfterSeconds: Int?
+    public var maxBodyBytes: Int?
 
     public init(name: String, path: String, recipe: BuildRecipe, instances: Int? = nil, memoryMiB: Int? = nil,
-                cpu: Double? = nil, egress: Bool = true) {
+                cpu: Double? = nil, egress: Bool = true, sleepAfterSeconds: Int? = nil, maxBodyBytes: Int? = nil) {
         self.name = name
         self.path = path
         self.recipe = recipe
@@ -55,5 +58,7 @@ public struct DetectedDeployment: Sendable, Equatable {
         self.memoryMiB = memoryMiB
         self.cpu = cpu
         self.egress = egress
+        self.sleepAfterSeconds = sleepAfterSeconds
+        self.maxBodyBytes = maxBodyBytes
     }
 }

@@ -149,7 +149,7 @@ public struct DeployPipeline: Sendable {
             release: release.name, directory: directory, recipe: found.recipe,
             environment: deployment.environment, instances: found.instances ?? deployment.instances,
             memoryMiB: found.memoryMiB ?? deployment.memoryMiB, cpu: found.cpu ?? deployment.cpu, egress: found.egress,
-            hosts: hosts(for: found.name, in: project))
+            hosts: hosts(for: found.name, in: project), sleepAfterSeconds: found.sleepAfterSeconds, maxBodyBytes: found.maxBodyBytes)
         try spec.write()
         output.stage("Released \(deployment.name) \(release.name)")
         return spec
@@ -162,7 +162,8 @@ public struct DeployPipeline: Sendable {
 
     /// Deploy: the new instances start next to the serving ones, without traffic.
     func deploy(_ spec: ReleaseSpecification, using pomegranate: PomegranateClient) async throws -> [Paastech_Pomegranate_V1_Instance] {
-        output.stage("Deploying \(spec.deploymentName) \(spec.release): \(spec.instances) instance(s), \(spec.memoryMiB) MiB, \(spec.cpu) CPU")
+        let sleeps = spec.sleepAfterSeconds.map { ", sleeps after \($0) s without requests" } ?? ""
+        output.stage("Deploying \(spec.deploymentName) \(spec.release): \(spec.instances) instance(s), \(spec.memoryMiB) MiB, \(spec.cpu) CPU\(sleeps)")
         do {
             let instances = try await pomegranate.releases.deploy(spec.deployRequest()).instances
             // Where each instance listens on the platform bridge (reachable from the host, not from other apps).

@@ -36,8 +36,12 @@ public enum Detector {
         guard !recipe.runCommand.isEmpty else {
             throw .manifest(file: (path.isEmpty ? "" : path + "/") + "Procfile", problem: "no `web:` command: say how to start the app")
         }
+        if declared?.sleepAfterSeconds != nil, recipe.kind == .worker {
+            throw .manifest(file: ProjectManifest.file, problem: "[deployments.\(name)] sleep_after: a worker gets no requests to wake it")
+        }
         return DetectedDeployment(name: name, path: path, recipe: recipe, instances: declared?.instances,
-                                  memoryMiB: declared?.memoryMiB, cpu: declared?.cpu, egress: declared?.egress ?? true)
+                                  memoryMiB: declared?.memoryMiB, cpu: declared?.cpu, egress: declared?.egress ?? true,
+                                  sleepAfterSeconds: declared?.sleepAfterSeconds, maxBodyBytes: declared?.maxBodyBytes)
     }
 
     /// The language builders, in order of precedence. A Procfile's `web:` (else `worker:`) line is the run command.

@@ -15,6 +15,8 @@ import TOMLKit
 /// healthcheck = "/health"
 /// egress = true
 /// worker = false             # a worker serves no HTTP: healthy if it stays up
+/// sleep_after = "15m"        # stop after this long without requests; the next one wakes it ("30s", "2h")
+/// max_body = "50M"           # the largest request body ("512K", "1G"; default: the edge's)
 /// ```
 struct ProjectManifest {
     struct Deployment: Equatable {
@@ -28,12 +30,15 @@ struct ProjectManifest {
         var healthCheck: String?
         var egress: Bool?
         var worker: Bool?
+        var sleepAfterSeconds: Int?
+        var maxBodyBytes: Int?
     }
 
     var deployments: [(name: String, deployment: Deployment)]
 
     static let file = "paastech.toml"
-    static let keys: Set<String> = ["path", "build", "run", "port", "instances", "memory", "cpu", "healthcheck", "egress", "worker"]
+    static let keys: Set<String> = ["path", "build", "run", "port", "instances", "memory", "cpu", "healthcheck", "egress", "worker",
+                                    "sleep_after", "max_body"]
 
     static func load(path: String) throws(PipelineError) -> ProjectManifest {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
@@ -114,6 +119,21 @@ struct ProjectManifest {
             }
             deployment.egress = fields["egress"]?.bool
             deployment.worker = fields["worker"]?.bool
+            if let sleepAfter = fields["sleep_after"] {
+                guard let seconds = sleepAfter.string.flatMap(Self.seconds(of:)), (1...30 * 86400).contains(seconds) else {
+                    throw .manifest(file: file, problem: "\(where_) sleep_after: expected a duration (\"30s\", \"15m\", \"2h\") of at most 30 days")
+                }
+                guard deployment.worker != true else {
+                    throw .manifest(file: file, problem: "\(where_) sleep_after: a worker gets no requests to wake it")
+                }
+                deployment.sleepAfterSeconds = seconds
+            }
+            if let maxBody = fields["max_body"] {
+                guard let bytes = maxBody.string.flatMap(Self.bytes(of:)), (1024...(16 << 30)).contains(bytes) else {
+                    throw .manifest(file: file, problem: "\(where_) max_body: expected a size (\"512K\", \"50M\", \"1G\") from 1K to 16G")
+                }
+                deployment.maxBodyBytes = bytes
+            }
             deployments.append((name, deployment))
         }
         return ProjectManifest(deployments: deployments)
@@ -126,6 +146,29 @@ struct ProjectManifest {
         switch unit {
         case "M": return number
         case "G": return number * 1024
+        default: return nil
+        }
+    }
+
+    /// "30s", "15m", "2h" → seconds.
+    static func seconds(of text: String) -> Int? {
+        guard let unit = text.last, let number = Int(text.dropLast()), number >= 0 else { return nil }
+        switch unit {
+        case "s": return number
+        case "m": return number.multipliedReportingOverflow(by: 60).overflow ? nil : number * 60
+        case "h": return number.multipliedReportingOverflow(by: 3600).overflow ? nil : number * 3600
+        default: return nil
+        }
+    }
+
+    /// "512K", "50M", "1G" (also "50MB", "50MiB") → bytes.
+    static func bytes(of text: String) -> Int? {
+        let upper = text.uppercased().replacingOccurrences(of: "IB", with: "").replacingOccurrences(of: "B", with: "")
+        guard let unit = upper.last, let number = Int(upper.dropLast()), number >= 0, number < 1 << 40 else { return nil }
+        switch unit {
+        case "K": return number << 10
+        case "M": return number << 20
+        case "G": return number << 30
         default: return nil
         }
     }

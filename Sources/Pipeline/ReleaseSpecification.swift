@@ -21,6 +21,10 @@ public struct ReleaseSpecification: Codable, Sendable, Equatable {
     public var cpu: Double
     public var egress: Bool
     public var hosts: [String]
+    /// Stop after this long without requests (paastech.toml `sleep_after`); nil: never.
+    public var sleepAfterSeconds: Int? = nil
+    /// The largest request body the edge passes on (`max_body`); nil: the edge's default.
+    public var maxBodyBytes: Int? = nil
 
     /// `<releases>/<deployment-uuid>/v<N>.json`, next to the builds.
     public var path: String { Self.path(deploymentDirectory: (directory as NSString).deletingLastPathComponent, release: release) }
@@ -63,6 +67,8 @@ public struct ReleaseSpecification: Codable, Sendable, Equatable {
         request.limits.cpu = cpu
         request.egress = egress
         request.hosts = hosts
+        request.sleepAfterSeconds = UInt32(clamping: sleepAfterSeconds ?? 0)
+        request.maxBodyBytes = UInt64(clamping: maxBodyBytes ?? 0)
         return request
     }
 }

@@ -28,6 +28,9 @@ public struct DeploymentStatus: Sendable {
     public var desiredInstances: Int
     public var hosts: [String]
     public var instances: [InstanceStatus]
+    /// Stopped for lack of traffic; the next request wakes it.
+    public var asleep: Bool
+    public var sleepAfterSeconds: Int?
 }
 
 /// Where the edge sends a host's requests.
@@ -36,8 +39,13 @@ public struct Route: Sendable, Equatable {
     public var projectID: String
     public var deploymentID: String
     public var releaseID: String
-    /// `ip:port` of each running instance of the serving release.
+    /// `ip:port` of each running instance of the serving release that accepts connections.
     public var backends: [String]
+    /// The deployment sleeps after this long without traffic; nil: never.
+    public var sleepAfterSeconds: Int?
+    /// No instances run until the edge wakes the deployment.
+    public var asleep: Bool
+    public var maxBodyBytes: UInt64?
 }
 
 /// The whole route table; `version` grows with every change.

@@ -8,6 +8,8 @@ struct LiveInstance {
     var sandbox: RunningSandbox?
     var lastExit: String?
     var port: Int
+    /// Its app accepts connections on `port`: only then is it routed.
+    var accepting = false
 
     func status() -> InstanceStatus {
         InstanceStatus(id: record.id, deploymentID: record.deploymentID, releaseID: record.releaseID, state: state,

@@ -26,7 +26,13 @@ extension ReleaseSpec {
             hosts: try RequestValidation.hosts("hosts", request.hosts),
             stopTimeoutSeconds: request.stopTimeoutSeconds == 0
                 ? defaultStopTimeout : try RequestValidation.range("stop_timeout_seconds", request.stopTimeoutSeconds, 1...3600),
-            instances: try RequestValidation.range("instances", request.instances, 0...64))
+            instances: try RequestValidation.range("instances", request.instances, 0...64),
+            sleepAfterSeconds: request.sleepAfterSeconds == 0
+                ? nil : try RequestValidation.range("sleep_after_seconds", request.sleepAfterSeconds, 1...30 * 86400),
+            maxBodyBytes: request.maxBodyBytes == 0 ? nil : request.maxBodyBytes)
+        if sleepAfterSeconds != nil, hosts.isEmpty {
+            throw .invalidArgument(field: "sleep_after_seconds", problem: "only a deployment with hosts can sleep: requests wake it")
+        }
         if let memory = memoryBytes, memory < 16 << 20 {
             throw .invalidArgument(field: "limits.memory_bytes", problem: "at least 16 MiB, got \(memory) bytes")
         }
@@ -65,6 +71,8 @@ extension Paastech_Pomegranate_V1_DeploymentStatus {
         desiredInstances = UInt32(clamping: status.desiredInstances)
         hosts = status.hosts
         instances = status.instances.map(Paastech_Pomegranate_V1_Instance.init)
+        asleep = status.asleep
+        sleepAfterSeconds = UInt32(clamping: status.sleepAfterSeconds ?? 0)
     }
 }
 
@@ -79,6 +87,9 @@ extension Paastech_Pomegranate_V1_RouteTable {
             message.deploymentID = route.deploymentID
             message.releaseID = route.releaseID
             message.backends = route.backends
+            message.sleepAfterSeconds = UInt32(clamping: route.sleepAfterSeconds ?? 0)
+            message.asleep = route.asleep
+            message.maxBodyBytes = route.maxBodyBytes ?? 0
             return message
         }
     }

@@ -50,6 +50,16 @@ struct InstancesService: Paastech_Pomegranate_V1_Instances.SimpleServiceProtocol
         -> Paastech_Pomegranate_V1_StatusResponse {
         try await core.status(request: request, context: context)
     }
+
+    func wake(request: Paastech_Pomegranate_V1_WakeRequest, context: ServerContext) async throws
+        -> Paastech_Pomegranate_V1_WakeResponse {
+        try await core.wake(request: request, context: context)
+    }
+
+    func reportActivity(request: Paastech_Pomegranate_V1_ActivityReport, context: ServerContext) async throws
+        -> Paastech_Pomegranate_V1_ActivityResponse {
+        try await core.reportActivity(request: request, context: context)
+    }
 }
 
 struct LogsService: Paastech_Pomegranate_V1_Logs.SimpleServiceProtocol {

@@ -102,6 +102,21 @@ public struct PomegranateService: Sendable {
         return response
     }
 
+    public func wake(request: Paastech_Pomegranate_V1_WakeRequest, context: ServerContext) async throws
+        -> Paastech_Pomegranate_V1_WakeResponse {
+        let deploymentID = try Self.mapped { try RequestValidation.uuid("deployment_id", request.deploymentID) }
+        var response = Paastech_Pomegranate_V1_WakeResponse()
+        response.wasAsleep = try await Self.mapped { try await supervisor.wake(deploymentID: deploymentID) }
+        return response
+    }
+
+    public func reportActivity(request: Paastech_Pomegranate_V1_ActivityReport, context: ServerContext) async throws
+        -> Paastech_Pomegranate_V1_ActivityResponse {
+        let ids = try Self.mapped { try request.deploymentIds.map { try RequestValidation.uuid("deployment_ids", $0) } }
+        await supervisor.reportActivity(deploymentIDs: ids)
+        return Paastech_Pomegranate_V1_ActivityResponse()
+    }
+
     public func logs(request: Paastech_Pomegranate_V1_LogsRequest, response: RPCWriter<Paastech_Pomegranate_V1_LogLine>,
                      context: ServerContext) async throws {
         let deploymentID = try Self.mapped { try RequestValidation.uuid("deployment_id", request.deploymentID) }

@@ -17,12 +17,17 @@ public struct ReleaseSpec: Codable, Sendable, Equatable {
     /// Host names routed to this release once it is promoted.
     public var hosts: [String]
     public var stopTimeoutSeconds: Int
-    /// How many instances of this release should run.
+    /// How many instances of this release should run (while the deployment is awake).
     public var instances: Int
+    /// Stop the instances after this long without traffic (the next request wakes them); nil: never.
+    public var sleepAfterSeconds: Int?
+    /// The largest request body the edge passes on; nil: the edge's default.
+    public var maxBodyBytes: UInt64?
 
     public init(releaseID: String, releaseDirectory: String, dataDirectory: String? = nil, command: [String],
                 environment: [String: String] = [:], port: Int, memoryBytes: UInt64? = nil, cpu: Double? = nil,
-                pids: Int? = nil, egress: Bool = true, hosts: [String] = [], stopTimeoutSeconds: Int, instances: Int) {
+                pids: Int? = nil, egress: Bool = true, hosts: [String] = [], stopTimeoutSeconds: Int, instances: Int,
+                sleepAfterSeconds: Int? = nil, maxBodyBytes: UInt64? = nil) {
         self.releaseID = releaseID
         self.releaseDirectory = releaseDirectory
         self.dataDirectory = dataDirectory
@@ -36,6 +41,8 @@ public struct ReleaseSpec: Codable, Sendable, Equatable {
         self.hosts = hosts
         self.stopTimeoutSeconds = stopTimeoutSeconds
         self.instances = instances
+        self.sleepAfterSeconds = sleepAfterSeconds
+        self.maxBodyBytes = maxBodyBytes
     }
 }
 
@@ -48,6 +55,14 @@ struct DeploymentState: Codable, Sendable {
     var releases: [String: ReleaseSpec]
     /// The release the routes point at; nil until the first promote.
     var servingReleaseID: String?
+    /// Since when (microseconds since 1970) the deployment sleeps: no instances run until a request
+    /// wakes it. Nil while awake.
+    var asleepSince: Int64?
+
+    /// How many instances of `releaseID` should run now.
+    func desiredInstances(of releaseID: String) -> Int {
+        asleepSince == nil ? releases[releaseID]?.instances ?? 0 : 0
+    }
 }
 
 /// A running instance, as a restarted pomegranate needs it to re-adopt it:

@@ -5,21 +5,22 @@ extension Supervisor {
     /// Starts or stops instances of a release until as many run (or are backing off) as it wants.
     func reconcileInstances(deploymentID: String, releaseID: String) async throws(PomegranateError) {
         guard let state = deployments[deploymentID], let spec = state.releases[releaseID] else { return }
+        let desired = state.desiredInstances(of: releaseID)
         let current = instances.values
             .filter { $0.record.deploymentID == deploymentID && $0.record.releaseID == releaseID && $0.state != .stopping }
             .sorted { $0.record.startedAt < $1.record.startedAt }
-        if current.count > spec.instances {
-            _ = await terminate(current.suffix(current.count - spec.instances).map(\.record.id))
+        if current.count > desired {
+            _ = await terminate(current.suffix(current.count - desired).map(\.record.id))
             return
         }
-        let missing = spec.instances - current.count
+        let missing = desired - current.count
         guard missing > 0 else { return }
         let ids = (0..<missing).map { _ in newInstanceID(deploymentName: state.identity.deploymentName) }
         for id in ids {
             instances[id] = LiveInstance(
                 record: InstanceRecord(id: id, deploymentID: deploymentID, releaseID: releaseID, sandboxID: "", generation: 0,
                                        pid: 0, address: nil, startedAt: LogLine.now(), restarts: 0),
-                state: .starting, sandbox: nil, lastExit: nil, port: spec.port)
+                state: .starting, sandbox: nil, lastExit: nil, port: spec.port, accepting: spec.hosts.isEmpty)
         }
         var failure: PomegranateError?
         await withTaskGroup(of: PomegranateError?.self) { group in
@@ -91,6 +92,8 @@ extension Supervisor {
         current.record.startedAt = LogLine.now()
         current.state = .running
         current.sandbox = sandbox
+        // A web instance is routed once its app accepts connections (``routeWhenAccepting``).
+        current.accepting = spec.hosts.isEmpty
         instances[instanceID] = current
         do {
             try StateFile.write(current.record, to: instancePath(instanceID))
@@ -99,7 +102,30 @@ extension Supervisor {
         }
         log(state.identity, "\(instanceID) started (pid \(sandbox.pid), \(sandbox.address ?? "no address"))")
         watch(instanceID: instanceID, generation: generation, sandbox: sandbox)
+        if !spec.hosts.isEmpty, let address = sandbox.address {
+            routeWhenAccepting(instanceID: instanceID, generation: generation, host: address, port: spec.port)
+        }
         publishRoutes()
+    }
+
+    /// Routes a web instance once its app accepts connections, so the edge never meets a port that is
+    /// not open yet (a restarted instance, or one woken from sleep).
+    func routeWhenAccepting(instanceID: String, generation: Int, host: String, port: Int) {
+        let eventLoops = self.eventLoops
+        Task {
+            let accepting = await PortProbe.waitUntilAccepting(host: host, port: port, on: eventLoops) {
+                await self.isCurrent(instanceID: instanceID, generation: generation)
+            }
+            guard accepting, isCurrent(instanceID: instanceID, generation: generation) else { return }
+            instances[instanceID]?.accepting = true
+            publishRoutes()
+        }
+    }
+
+    /// Whether `generation` of the instance is still the one running.
+    func isCurrent(instanceID: String, generation: Int) -> Bool {
+        guard let instance = instances[instanceID] else { return false }
+        return instance.record.generation == generation && instance.state == .running
     }
 
     /// Lines from the instance's pipes go to the deployment's log. Takes ownership of both fds.

@@ -80,7 +80,9 @@ extension Supervisor {
             _ = await terminate([record.id])
             return false
         }
-        instances[record.id] = LiveInstance(record: record, state: .running, sandbox: sandbox, lastExit: nil, port: spec.port)
+        // It was serving before the restart.
+        instances[record.id] = LiveInstance(record: record, state: .running, sandbox: sandbox, lastExit: nil, port: spec.port,
+                                            accepting: true)
         watch(instanceID: record.id, generation: record.generation, sandbox: sandbox)
         log(state.identity, "\(record.id) re-adopted (pid \(record.pid))")
         return true

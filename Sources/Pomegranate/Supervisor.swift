@@ -23,6 +23,8 @@ public actor Supervisor {
     var routeWatchers: [Int: AsyncStream<RouteTable>.Continuation] = [:]
     var nextWatcher = 0
     var routes = RouteTable(version: 0, routes: [])
+    /// When each deployment last had traffic, as the edge reports it (``reportActivity(deploymentIDs:)``).
+    var lastActivity: [String: ContinuousClock.Instant] = [:]
 
     public init(runner: SandboxRunner, layout: PomegranateLayout, settings: SupervisorSettings,
                 eventLoops: any EventLoopGroup, logger: Logger) throws(PomegranateError) {
@@ -51,6 +53,9 @@ public actor Supervisor {
         state.identity = identity
         let unchanged = state.releases[spec.releaseID] == spec
         state.releases[spec.releaseID] = spec
+        // A new release must run to be health-checked, so a sleeping deployment wakes for it.
+        state.asleepSince = nil
+        lastActivity[identity.deploymentID] = .now
         try save(state)
         if !unchanged { log(identity, "deploying release \(spec.releaseID): \(spec.instances) instance(s) of \(spec.command.joined(separator: " "))") }
         do {
@@ -107,6 +112,8 @@ public actor Supervisor {
             throw .invalidArgument(field: "deployment_id", problem: "nothing to scale: promote a release first")
         }
         state.releases[releaseID]?.instances = count
+        if count > 0 { state.asleepSince = nil }
+        lastActivity[deploymentID] = .now
         try save(state)
         log(state.identity, "scaled to \(count) instance(s)")
         try await reconcileInstances(deploymentID: deploymentID, releaseID: releaseID)
@@ -130,7 +137,8 @@ public actor Supervisor {
                     identity: state.identity, servingReleaseID: state.servingReleaseID,
                     desiredInstances: serving?.instances ?? state.releases.values.first?.instances ?? 0,
                     hosts: serving?.hosts ?? [],
-                    instances: statuses(deploymentID: state.identity.deploymentID, releaseID: nil))
+                    instances: statuses(deploymentID: state.identity.deploymentID, releaseID: nil),
+                    asleep: state.asleepSince != nil, sleepAfterSeconds: serving?.sleepAfterSeconds)
             }
     }
 
@@ -155,12 +163,16 @@ public actor Supervisor {
         for state in deployments.values {
             guard let releaseID = state.servingReleaseID, let spec = state.releases[releaseID] else { continue }
             let backends = instances.values
-                .filter { $0.record.deploymentID == state.identity.deploymentID && $0.record.releaseID == releaseID && $0.state == .running }
+                .filter {
+                    $0.record.deploymentID == state.identity.deploymentID && $0.record.releaseID == releaseID
+                        && $0.state == .running && $0.accepting
+                }
                 .compactMap { $0.sandbox?.address.map { "\($0):\(spec.port)" } }
                 .sorted()
             for host in spec.hosts {
                 table.append(Route(host: host, projectID: state.identity.projectID, deploymentID: state.identity.deploymentID,
-                                   releaseID: releaseID, backends: backends))
+                                   releaseID: releaseID, backends: backends, sleepAfterSeconds: spec.sleepAfterSeconds,
+                                   asleep: state.asleepSince != nil, maxBodyBytes: spec.maxBodyBytes))
             }
         }
         table.sort { $0.host < $1.host }

@@ -22,6 +22,52 @@ fileprivate nonisolated struct _GeneratedWithProtocGenSwiftVersion: SwiftProtobu
   typealias Version = _2
 }
 
+public nonisolated struct Paastech_Pomegranate_V1_WakeRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var deploymentID: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Paastech_Pomegranate_V1_WakeResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var wasAsleep: Bool = false
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Paastech_Pomegranate_V1_ActivityReport: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var deploymentIds: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Paastech_Pomegranate_V1_ActivityResponse: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Paastech_Pomegranate_V1_ScaleRequest: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -95,6 +141,12 @@ public nonisolated struct Paastech_Pomegranate_V1_DeploymentStatus: Sendable {
 
   public var hosts: [String] = []
 
+  /// stopped for lack of traffic; the next request wakes it
+  public var asleep: Bool = false
+
+  /// 0: never sleeps
+  public var sleepAfterSeconds: UInt32 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -103,6 +155,115 @@ public nonisolated struct Paastech_Pomegranate_V1_DeploymentStatus: Sendable {
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "paastech.pomegranate.v1"
+
+nonisolated extension Paastech_Pomegranate_V1_WakeRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".WakeRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}deployment_id\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.deploymentID) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.deploymentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.deploymentID, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Paastech_Pomegranate_V1_WakeRequest, rhs: Paastech_Pomegranate_V1_WakeRequest) -> Bool {
+    if lhs.deploymentID != rhs.deploymentID {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Paastech_Pomegranate_V1_WakeResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".WakeResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}was_asleep\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularBoolField(value: &self.wasAsleep) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.wasAsleep != false {
+      try visitor.visitSingularBoolField(value: self.wasAsleep, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Paastech_Pomegranate_V1_WakeResponse, rhs: Paastech_Pomegranate_V1_WakeResponse) -> Bool {
+    if lhs.wasAsleep != rhs.wasAsleep {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Paastech_Pomegranate_V1_ActivityReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ActivityReport"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}deployment_ids\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeRepeatedStringField(value: &self.deploymentIds) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.deploymentIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.deploymentIds, fieldNumber: 1)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Paastech_Pomegranate_V1_ActivityReport, rhs: Paastech_Pomegranate_V1_ActivityReport) -> Bool {
+    if lhs.deploymentIds != rhs.deploymentIds {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Paastech_Pomegranate_V1_ActivityResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".ActivityResponse"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap()
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    // Load everything into unknown fields
+    while try decoder.nextFieldNumber() != nil {}
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Paastech_Pomegranate_V1_ActivityResponse, rhs: Paastech_Pomegranate_V1_ActivityResponse) -> Bool {
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
 
 nonisolated extension Paastech_Pomegranate_V1_ScaleRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".ScaleRequest"
@@ -231,7 +392,7 @@ nonisolated extension Paastech_Pomegranate_V1_StatusResponse: SwiftProtobuf.Mess
 
 nonisolated extension Paastech_Pomegranate_V1_DeploymentStatus: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DeploymentStatus"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}project_id\0\u{3}project_name\0\u{3}deployment_id\0\u{3}deployment_name\0\u{3}serving_release_id\0\u{3}desired_instances\0\u{1}instances\0\u{1}hosts\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}project_id\0\u{3}project_name\0\u{3}deployment_id\0\u{3}deployment_name\0\u{3}serving_release_id\0\u{3}desired_instances\0\u{1}instances\0\u{1}hosts\0\u{1}asleep\0\u{3}sleep_after_seconds\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -247,6 +408,8 @@ nonisolated extension Paastech_Pomegranate_V1_DeploymentStatus: SwiftProtobuf.Me
       case 6: try { try decoder.decodeSingularUInt32Field(value: &self.desiredInstances) }()
       case 7: try { try decoder.decodeRepeatedMessageField(value: &self.instances) }()
       case 8: try { try decoder.decodeRepeatedStringField(value: &self.hosts) }()
+      case 9: try { try decoder.decodeSingularBoolField(value: &self.asleep) }()
+      case 10: try { try decoder.decodeSingularUInt32Field(value: &self.sleepAfterSeconds) }()
       default: break
       }
     }
@@ -277,6 +440,12 @@ nonisolated extension Paastech_Pomegranate_V1_DeploymentStatus: SwiftProtobuf.Me
     if !self.hosts.isEmpty {
       try visitor.visitRepeatedStringField(value: self.hosts, fieldNumber: 8)
     }
+    if self.asleep != false {
+      try visitor.visitSingularBoolField(value: self.asleep, fieldNumber: 9)
+    }
+    if self.sleepAfterSeconds != 0 {
+      try visitor.visitSingularUInt32Field(value: self.sleepAfterSeconds, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -289,6 +458,8 @@ nonisolated extension Paastech_Pomegranate_V1_DeploymentStatus: SwiftProtobuf.Me
     if lhs.desiredInstances != rhs.desiredInstances {return false}
     if lhs.instances != rhs.instances {return false}
     if lhs.hosts != rhs.hosts {return false}
+    if lhs.asleep != rhs.asleep {return false}
+    if lhs.sleepAfterSeconds != rhs.sleepAfterSeconds {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -116,6 +116,18 @@ public nonisolated struct Paastech_Pomegranate_V1_DeployRequest: @unchecked Send
     set {_uniqueStorage()._stopTimeoutSeconds = newValue}
   }
 
+  /// stop the instances after this long without traffic; 0: never
+  public var sleepAfterSeconds: UInt32 {
+    get {_storage._sleepAfterSeconds}
+    set {_uniqueStorage()._sleepAfterSeconds = newValue}
+  }
+
+  /// the largest request body the edge passes on; 0: the edge's default
+  public var maxBodyBytes: UInt64 {
+    get {_storage._maxBodyBytes}
+    set {_uniqueStorage()._maxBodyBytes = newValue}
+  }
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -194,7 +206,7 @@ fileprivate nonisolated let _protobuf_package = "paastech.pomegranate.v1"
 
 nonisolated extension Paastech_Pomegranate_V1_DeployRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".DeployRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}project_id\0\u{3}project_name\0\u{3}deployment_id\0\u{3}deployment_name\0\u{3}release_id\0\u{3}release_directory\0\u{3}data_directory\0\u{1}command\0\u{1}environment\0\u{1}instances\0\u{1}port\0\u{1}limits\0\u{1}egress\0\u{1}hosts\0\u{3}stop_timeout_seconds\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}project_id\0\u{3}project_name\0\u{3}deployment_id\0\u{3}deployment_name\0\u{3}release_id\0\u{3}release_directory\0\u{3}data_directory\0\u{1}command\0\u{1}environment\0\u{1}instances\0\u{1}port\0\u{1}limits\0\u{1}egress\0\u{1}hosts\0\u{3}stop_timeout_seconds\0\u{3}sleep_after_seconds\0\u{3}max_body_bytes\0")
 
   fileprivate class _StorageClass {
     var _projectID: String = String()
@@ -212,6 +224,8 @@ nonisolated extension Paastech_Pomegranate_V1_DeployRequest: SwiftProtobuf.Messa
     var _egress: Bool = false
     var _hosts: [String] = []
     var _stopTimeoutSeconds: UInt32 = 0
+    var _sleepAfterSeconds: UInt32 = 0
+    var _maxBodyBytes: UInt64 = 0
 
       // This property is used as the initial default value for new instances of the type.
       // The type itself is protecting the reference to its storage via CoW semantics.
@@ -237,6 +251,8 @@ nonisolated extension Paastech_Pomegranate_V1_DeployRequest: SwiftProtobuf.Messa
       _egress = source._egress
       _hosts = source._hosts
       _stopTimeoutSeconds = source._stopTimeoutSeconds
+      _sleepAfterSeconds = source._sleepAfterSeconds
+      _maxBodyBytes = source._maxBodyBytes
     }
   }
 
@@ -270,6 +286,8 @@ nonisolated extension Paastech_Pomegranate_V1_DeployRequest: SwiftProtobuf.Messa
         case 13: try { try decoder.decodeSingularBoolField(value: &_storage._egress) }()
         case 14: try { try decoder.decodeRepeatedStringField(value: &_storage._hosts) }()
         case 15: try { try decoder.decodeSingularUInt32Field(value: &_storage._stopTimeoutSeconds) }()
+        case 16: try { try decoder.decodeSingularUInt32Field(value: &_storage._sleepAfterSeconds) }()
+        case 17: try { try decoder.decodeSingularUInt64Field(value: &_storage._maxBodyBytes) }()
         default: break
         }
       }
@@ -327,6 +345,12 @@ nonisolated extension Paastech_Pomegranate_V1_DeployRequest: SwiftProtobuf.Messa
       if _storage._stopTimeoutSeconds != 0 {
         try visitor.visitSingularUInt32Field(value: _storage._stopTimeoutSeconds, fieldNumber: 15)
       }
+      if _storage._sleepAfterSeconds != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._sleepAfterSeconds, fieldNumber: 16)
+      }
+      if _storage._maxBodyBytes != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._maxBodyBytes, fieldNumber: 17)
+      }
     }
     try unknownFields.traverse(visitor: &visitor)
   }
@@ -351,6 +375,8 @@ nonisolated extension Paastech_Pomegranate_V1_DeployRequest: SwiftProtobuf.Messa
         if _storage._egress != rhs_storage._egress {return false}
         if _storage._hosts != rhs_storage._hosts {return false}
         if _storage._stopTimeoutSeconds != rhs_storage._stopTimeoutSeconds {return false}
+        if _storage._sleepAfterSeconds != rhs_storage._sleepAfterSeconds {return false}
+        if _storage._maxBodyBytes != rhs_storage._maxBodyBytes {return false}
         return true
       }
       if !storagesAreEqual {return false}

@@ -59,8 +59,17 @@ public nonisolated struct Paastech_Pomegranate_V1_Route: Sendable {
 
   public var releaseID: String = String()
 
-  /// ip:port of running instances
+  /// ip:port of running instances that accept connections
   public var backends: [String] = []
+
+  /// 0: never sleeps; else the edge reports its traffic (Instances.ReportActivity)
+  public var sleepAfterSeconds: UInt32 = 0
+
+  /// no instances until Instances.Wake: the edge holds requests and wakes it
+  public var asleep: Bool = false
+
+  /// the largest request body; 0: the edge's default
+  public var maxBodyBytes: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -127,7 +136,7 @@ nonisolated extension Paastech_Pomegranate_V1_RouteTable: SwiftProtobuf.Message,
 
 nonisolated extension Paastech_Pomegranate_V1_Route: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Route"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}host\0\u{3}project_id\0\u{3}deployment_id\0\u{3}release_id\0\u{1}backends\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}host\0\u{3}project_id\0\u{3}deployment_id\0\u{3}release_id\0\u{1}backends\0\u{3}sleep_after_seconds\0\u{1}asleep\0\u{3}max_body_bytes\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -140,6 +149,9 @@ nonisolated extension Paastech_Pomegranate_V1_Route: SwiftProtobuf.Message, Swif
       case 3: try { try decoder.decodeSingularStringField(value: &self.deploymentID) }()
       case 4: try { try decoder.decodeSingularStringField(value: &self.releaseID) }()
       case 5: try { try decoder.decodeRepeatedStringField(value: &self.backends) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.sleepAfterSeconds) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.asleep) }()
+      case 8: try { try decoder.decodeSingularUInt64Field(value: &self.maxBodyBytes) }()
       default: break
       }
     }
@@ -161,6 +173,15 @@ nonisolated extension Paastech_Pomegranate_V1_Route: SwiftProtobuf.Message, Swif
     if !self.backends.isEmpty {
       try visitor.visitRepeatedStringField(value: self.backends, fieldNumber: 5)
     }
+    if self.sleepAfterSeconds != 0 {
+      try visitor.visitSingularUInt32Field(value: self.sleepAfterSeconds, fieldNumber: 6)
+    }
+    if self.asleep != false {
+      try visitor.visitSingularBoolField(value: self.asleep, fieldNumber: 7)
+    }
+    if self.maxBodyBytes != 0 {
+      try visitor.visitSingularUInt64Field(value: self.maxBodyBytes, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -170,6 +191,9 @@ nonisolated extension Paastech_Pomegranate_V1_Route: SwiftProtobuf.Message, Swif
     if lhs.deploymentID != rhs.deploymentID {return false}
     if lhs.releaseID != rhs.releaseID {return false}
     if lhs.backends != rhs.backends {return false}
+    if lhs.sleepAfterSeconds != rhs.sleepAfterSeconds {return false}
+    if lhs.asleep != rhs.asleep {return false}
+    if lhs.maxBodyBytes != rhs.maxBodyBytes {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -48,6 +48,9 @@ struct EdgeCommand: AsyncParsableCommand {
             logger.notice("HTTPS certificates come from a local CA: trust it (curl --cacert) to avoid warnings", metadata: ["ca": "\(path)"])
         }
 
+        let pomegranateSocket = configuration.paths.pomegranateSocket
+        let sleeping = SleepingDeployments(routes: routes, logger: logger, wake: PomegranateInstances.wake(socketPath: pomegranateSocket))
+
         let (httpFD, httpsFD, internalFD) = try listeners(configuration)
         let challenges = certificates.challengeStore
         let services: [any Service] = [
@@ -57,12 +60,13 @@ struct EdgeCommand: AsyncParsableCommand {
                            let served = certificates.serverCertificate(forServerName: name)
                            return (served.chain, served.privateKey)
                        },
-                       logger: logger,
+                       sleeping: sleeping, logger: logger,
                        onListening: { _ in
                            try? notifier.ready()
                            try? notifier.status("serving")
                        }),
-            PomegranateRouteWatcher(socketPath: configuration.paths.pomegranateSocket, routes: routes, logger: logger),
+            PomegranateRouteWatcher(socketPath: pomegranateSocket, routes: routes, logger: logger),
+            ActivityReporter(sleeping: sleeping, report: PomegranateInstances.reportActivity(socketPath: pomegranateSocket)),
             APIAliasWatcher(client: api, routes: routes, logger: logger),
             certificates,
             ActivatedHTTPServer(router: Self.internalRouter(metrics: registry, certificates: certificates),

@@ -41,6 +41,7 @@ struct PomegranateCommand: AsyncParsableCommand {
         let socket = try Self.listener(path: layout.socketPath)
         let services: [any Service] = [
             PomegranateServer(service: PomegranateService(supervisor: supervisor, settings: settings), socket: socket),
+            SleepScheduler(supervisor: supervisor),
             WatchdogService(notifier: notifier, logger: logger),
         ]
         // The socket is bound and listening: connections queue until the server takes them.

@@ -68,6 +68,25 @@ enum SupervisorHarness {
         return await condition()
     }
 
+    /// The first route table (now or later) that satisfies `condition`, or nil after `seconds`.
+    static func routes(of supervisor: Supervisor, within seconds: Double = 10,
+                       where condition: @escaping @Sendable (RouteTable) -> Bool) async -> RouteTable? {
+        let stream = await supervisor.watchRoutes()
+        return await withTaskGroup(of: RouteTable?.self) { group in
+            group.addTask {
+                for await table in stream where condition(table) { return table }
+                return nil
+            }
+            group.addTask {
+                try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
     /// Waits until the app answers on `address`.
     static func waitForHTTP(_ address: String, seconds: Double = 10) async -> String? {
         var body: String?

@@ -21,7 +21,7 @@ struct SupervisorTests {
         var routes = await supervisor.watchRoutes().makeAsyncIterator()
         #expect(await routes.next()?.routes.isEmpty == true)
         _ = try await supervisor.promote(deploymentID: identity.deploymentID, releaseID: "r1")
-        let table = await routes.next()
+        let table = await SupervisorHarness.routes(of: supervisor) { $0.routes.first?.backends.count == 2 }
         #expect(table?.routes.map(\.host) == [host])
         #expect(Set(table?.routes.first?.backends ?? []) == Set(first.compactMap(\.address)))
 
@@ -53,12 +53,71 @@ struct SupervisorTests {
         for instance in up {
             #expect(await SupervisorHarness.waitForHTTP(try #require(instance.address)) == "scaled")
         }
-        var routes = await supervisor.watchRoutes().makeAsyncIterator()
-        #expect(Set(await routes.next()?.routes.first?.backends ?? []) == Set(up.compactMap(\.address)))
+        let routed = await SupervisorHarness.routes(of: supervisor) { $0.routes.first?.backends.count == 3 }
+        #expect(Set(routed?.routes.first?.backends ?? []) == Set(up.compactMap(\.address)))
         let down = try await supervisor.scale(deploymentID: identity.deploymentID, instances: 1)
         #expect(down.count == 1)
-        #expect(await routes.next()?.routes.first?.backends.count == 1)
+        #expect(await SupervisorHarness.routes(of: supervisor) { $0.routes.first?.backends.count == 1 } != nil)
         await #expect(throws: PomegranateError.unknownDeployment("nope")) { try await supervisor.scale(deploymentID: "nope", instances: 2) }
+        _ = await supervisor.stop(deploymentID: identity.deploymentID)
+    }
+
+    @Test func aWebInstanceIsRoutedOnlyOnceItAcceptsConnections() async throws {
+        let supervisor = try SupervisorHarness.supervisor()
+        let identity = SupervisorHarness.identity()
+        var spec = SupervisorHarness.webSpec(release: "r1", directory: try SupervisorHarness.releaseDirectory(serving: "slow start"),
+                                             hosts: ["web.slow.apps.test"])
+        spec.command = ["/bin/sh", "-c", "sleep 1.5; exec " + spec.command.joined(separator: " ")]
+        let started = try await supervisor.deploy(identity, spec)
+        _ = try await supervisor.promote(deploymentID: identity.deploymentID, releaseID: "r1")
+        let before = await SupervisorHarness.routes(of: supervisor, within: 0.5) { _ in true }
+        #expect(before?.routes.first?.backends == [], "routed before its app listens")
+        let routed = await SupervisorHarness.routes(of: supervisor) { $0.routes.first?.backends.isEmpty == false }
+        #expect(routed?.routes.first?.backends == started.compactMap(\.address))
+        #expect(HTTPProbe.get(address: started.first?.address ?? "") == "slow start")
+        _ = await supervisor.stop(deploymentID: identity.deploymentID)
+    }
+
+    @Test func anIdleDeploymentSleepsAndAWakeStartsItAgain() async throws {
+        let supervisor = try SupervisorHarness.supervisor()
+        let identity = SupervisorHarness.identity()
+        let host = "web.sleepy.apps.test"
+        var spec = SupervisorHarness.webSpec(release: "r1", directory: try SupervisorHarness.releaseDirectory(serving: "awake"),
+                                             instances: 2, hosts: [host])
+        spec.sleepAfterSeconds = 60
+        spec.maxBodyBytes = 4096
+        let first = try await supervisor.deploy(identity, spec)
+        _ = try await supervisor.promote(deploymentID: identity.deploymentID, releaseID: "r1")
+        let routed = try #require(await SupervisorHarness.routes(of: supervisor) { $0.routes.first?.backends.count == 2 }?.routes.first)
+        #expect(routed.sleepAfterSeconds == 60 && !routed.asleep && routed.maxBodyBytes == 4096)
+
+        // Traffic the edge reports keeps it awake; idle for longer than sleep_after, it sleeps.
+        await supervisor.reportActivity(deploymentIDs: [identity.deploymentID])
+        await supervisor.sleepIdleDeployments(now: .now + .seconds(59))
+        #expect(await supervisor.status(deploymentID: identity.deploymentID).first?.asleep == false)
+        await supervisor.sleepIdleDeployments(now: .now + .seconds(61))
+        let asleep = try #require(await supervisor.status(deploymentID: identity.deploymentID).first)
+        #expect(asleep.asleep && asleep.instances.isEmpty && asleep.desiredInstances == 2)
+        #expect(first.allSatisfy { $0.pid.map { kill($0, 0) != 0 } ?? false }, "instances still running while asleep")
+        let sleepingRoute = try #require(await SupervisorHarness.routes(of: supervisor) { $0.routes.first?.asleep == true }?.routes.first)
+        #expect(sleepingRoute.backends.isEmpty && sleepingRoute.host == host)
+        #expect(await Self.logText(supervisor, identity).contains("sleeping until the next request"))
+
+        // A request wakes it: both instances start and are routed once they accept connections.
+        #expect(try await supervisor.wake(deploymentID: identity.deploymentID))
+        let woken = try #require(await SupervisorHarness.routes(of: supervisor) { $0.routes.first?.backends.count == 2 }?.routes.first)
+        #expect(!woken.asleep)
+        for backend in woken.backends { #expect(HTTPProbe.get(address: backend) == "awake") }
+        #expect(try await supervisor.wake(deploymentID: identity.deploymentID) == false, "woke an awake deployment")
+
+        // A deploy wakes a sleeping deployment: the new release must run to be health-checked.
+        await supervisor.sleepIdleDeployments(now: .now + .seconds(61))
+        #expect(await supervisor.status(deploymentID: identity.deploymentID).first?.asleep == true)
+        spec.releaseID = "r2"
+        let second = try await supervisor.deploy(identity, spec)
+        #expect(second.count == 2 && second.allSatisfy { $0.state == .running })
+        #expect(await supervisor.status(deploymentID: identity.deploymentID).first?.asleep == false)
+        await #expect(throws: PomegranateError.unknownDeployment("nope")) { try await supervisor.wake(deploymentID: "nope") }
         _ = await supervisor.stop(deploymentID: identity.deploymentID)
     }
 

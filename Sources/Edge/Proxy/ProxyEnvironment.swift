@@ -11,13 +11,16 @@ final class ProxyEnvironment: Sendable {
     /// ACME HTTP-01: token → key authorization, for `/.well-known/acme-challenge/<token>`.
     let challengeAnswer: @Sendable (String) -> String?
     let metrics: EdgeMetrics
+    /// Traffic of deployments that sleep when idle, and waking them.
+    let sleeping: SleepingDeployments
     let logger: Logger
     private let pools = Mutex<[ObjectIdentifier: NIOLoopBound<UpstreamConnectionPool>]>([:])
 
     init(routes: RouteTableStore, settings: EdgeSettings, challengeAnswer: @escaping @Sendable (String) -> String?,
-         metrics: EdgeMetrics, logger: Logger)
+         metrics: EdgeMetrics, sleeping: SleepingDeployments, logger: Logger)
     {
         self.routes = routes
+        self.sleeping = sleeping
         self.settings = settings
         self.challengeAnswer = challengeAnswer
         self.metrics = metrics

@@ -21,9 +21,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private final class Exchange {
         let clientHead: HTTPRequestHead
         let upstreamHead: HTTPRequestHead
-        let pool: BackendPool
+        /// Replaced by the woken pool when the request waited for a sleeping deployment.
+        var pool: BackendPool
         let requestID: String
         let isUpgrade: Bool
+        /// Counted as traffic of a deployment that sleeps when idle.
+        let tracksActivity: Bool
         let started = NIODeadline.now()
         var tried: [Backend] = []
         var upstream: UpstreamConnection?
@@ -44,6 +47,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             self.pool = pool
             self.requestID = requestID
             isUpgrade = ForwardedHeaders.isUpgradeRequest(clientHead)
+            tracksActivity = pool.sleeps
         }
 
         /// Safe to send again elsewhere: nothing but the head went out and the method is idempotent.
@@ -173,7 +177,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             answer(.bodyTooLarge(limit: pool.maxBodyBytes), to: head)
             return
         }
-        guard !pool.backends.isEmpty else {
+        // A deployment that sleeps when idle is woken instead (the request waits for it).
+        guard !pool.backends.isEmpty || pool.sleeps else {
             answer(.noInstances(), to: head)
             return
         }
@@ -184,11 +189,16 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         if isHTTP2 { upstreamHead.headers.remove(name: "upgrade") }
         let exchange = Exchange(clientHead: head, upstreamHead: upstreamHead, pool: pool, requestID: requestID)
         state = .proxying(exchange)
+        if exchange.tracksActivity { environment.sleeping.began(pool.name) }
         if head.headers[canonicalForm: "expect"].contains(where: { $0.lowercased() == "100-continue" }) {
             // Answered here so the client does not wait: the instance never sees `Expect`.
             context?.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
         }
-        connect(exchange)
+        if pool.backends.isEmpty {
+            connectWhenAwake(exchange)
+        } else {
+            connect(exchange)
+        }
     }
 
     private func received(body: ByteBuffer) {
@@ -267,6 +277,22 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
                 ])
                 self.retryOrFail(exchange, failure: .badGateway())
             }
+        }
+    }
+
+    /// The deployment sleeps (or is waking up): the request waits, its body buffered, until an instance
+    /// accepts connections; 503 if none does in time.
+    private func connectWhenAwake(_ exchange: Exchange) {
+        guard let context else { return }
+        let (sleeping, pool) = (environment.sleeping, exchange.pool)
+        context.eventLoop.makeFutureWithTask { await sleeping.awaken(pool) }.assumeIsolated().whenSuccess { woken in
+            guard case .proxying(let current) = self.state, current === exchange else { return }
+            guard let woken else {
+                self.fail(exchange, with: .noInstances())
+                return
+            }
+            exchange.pool = woken
+            self.connect(exchange)
         }
     }
 
@@ -432,6 +458,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         context.write(wrapOutboundOut(.head(response)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         record(exchange, status: 101)
+        if exchange.tracksActivity {
+            // An open WebSocket keeps its deployment awake.
+            let (sleeping, name) = (environment.sleeping, exchange.pool.name)
+            sleeping.began(name)
+            context.channel.closeFuture.whenComplete { _ in sleeping.ended(name) }
+        }
         state = .tunnelling
         upstream.delegate = nil
         let (clientSide, upstreamSide) = TunnelHandler.pair()
@@ -517,6 +549,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     private func record(_ exchange: Exchange, status: UInt) {
         let seconds = Double((NIODeadline.now() - exchange.started).nanoseconds) / 1e9
+        if exchange.tracksActivity { environment.sleeping.ended(exchange.pool.name) }
         environment.metrics.deployment(exchange.pool.name).record(status: status, seconds: seconds)
         guard environment.settings.accessLog else { return }
         log(method: exchange.clientHead.method, uri: exchange.clientHead.uri,

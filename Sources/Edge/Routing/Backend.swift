@@ -58,12 +58,18 @@ public final class BackendPool: Sendable {
     public let backends: [Backend]
     /// The largest request body accepted for this pool.
     public let maxBodyBytes: Int
+    /// The deployment sleeps when idle: its traffic is reported, and a request finding no backend wakes it.
+    public let sleeps: Bool
+    /// It sleeps now.
+    public let asleep: Bool
     private let nextIndex = Atomic<Int>(0)
 
-    public init(name: String, backends: [Backend], maxBodyBytes: Int) {
+    public init(name: String, backends: [Backend], maxBodyBytes: Int, sleeps: Bool = false, asleep: Bool = false) {
         self.name = name
         self.backends = backends
         self.maxBodyBytes = maxBodyBytes
+        self.sleeps = sleeps
+        self.asleep = asleep
     }
 
     /// The next available backend, skipping `excluded` (ones that already failed for this request). When

@@ -30,7 +30,9 @@ public struct PomegranateRouteWatcher: Service {
                             for try await table in response.messages {
                                 received.store(true, ordering: .relaxed)
                                 routes.updateAppRoutes(table.routes.map {
-                                    RouteSources.AppRoute(host: $0.host, deploymentID: $0.deploymentID, backends: $0.backends)
+                                    RouteSources.AppRoute(host: $0.host, deploymentID: $0.deploymentID, backends: $0.backends,
+                                                          sleeps: $0.sleepAfterSeconds > 0, asleep: $0.asleep,
+                                                          maxBodyBytes: $0.maxBodyBytes == 0 ? nil : Int(clamping: $0.maxBodyBytes))
                                 }, version: table.version)
                             }
                         }

@@ -6,10 +6,20 @@ public struct RouteSources: Sendable, Equatable {
         public var host: String
         public var deploymentID: String
         public var backends: [String]
-        public init(host: String, deploymentID: String, backends: [String]) {
+        /// The deployment sleeps when idle: the edge reports its traffic and wakes it.
+        public var sleeps: Bool
+        /// It sleeps now (no backends until woken).
+        public var asleep: Bool
+        /// The deployment's own request body limit, if it has one.
+        public var maxBodyBytes: Int?
+        public init(host: String, deploymentID: String, backends: [String], sleeps: Bool = false, asleep: Bool = false,
+                    maxBodyBytes: Int? = nil) {
             self.host = host
             self.deploymentID = deploymentID
             self.backends = backends
+            self.sleeps = sleeps
+            self.asleep = asleep
+            self.maxBodyBytes = maxBodyBytes
         }
     }
 

@@ -10,6 +10,9 @@ public final class RouteTableStore: Sendable {
     private struct State {
         var sources: RouteSources
         var table = RouteTable()
+        /// Requests held for a deployment without backends (waking up), resumed when it gets some.
+        var backendWaiters: [Int: (deployment: String, continuation: CheckedContinuation<BackendPool?, Never>)] = [:]
+        var nextWaiter = 0
     }
 
     private let state: Mutex<State>
@@ -43,12 +46,42 @@ public final class RouteTableStore: Sendable {
     }
 
     private func update(_ change: (inout RouteSources) -> Void) {
-        state.withLock { state in
+        let resumed = state.withLock { state -> [(CheckedContinuation<BackendPool?, Never>, BackendPool)] in
             var sources = state.sources
             change(&sources)
-            guard sources != state.sources else { return }
+            guard sources != state.sources else { return [] }
             state.sources = sources
             state.table = Self.build(sources, reusing: state.table, maxBodyBytes: maxBodyBytes, logger: logger)
+            guard !state.backendWaiters.isEmpty else { return [] }
+            let ready = Dictionary(state.table.pools.values.filter { !$0.backends.isEmpty }.map { ($0.name, $0) }) { first, _ in first }
+            var resumed: [(CheckedContinuation<BackendPool?, Never>, BackendPool)] = []
+            for (id, waiter) in state.backendWaiters {
+                guard let pool = ready[waiter.deployment] else { continue }
+                state.backendWaiters[id] = nil
+                resumed.append((waiter.continuation, pool))
+            }
+            return resumed
+        }
+        for (continuation, pool) in resumed { continuation.resume(returning: pool) }
+    }
+
+    /// The pool of deployment `name` once it has a backend (at once if it has one now); nil after `timeout`.
+    public func backends(ofDeployment name: String, within timeout: Duration) async -> BackendPool? {
+        await withCheckedContinuation { continuation in
+            let (ready, id) = state.withLock { state -> (BackendPool?, Int) in
+                if let pool = state.table.pools.values.first(where: { $0.name == name && !$0.backends.isEmpty }) { return (pool, 0) }
+                state.nextWaiter += 1
+                state.backendWaiters[state.nextWaiter] = (name, continuation)
+                return (nil, state.nextWaiter)
+            }
+            if let ready {
+                continuation.resume(returning: ready)
+                return
+            }
+            Task {
+                try? await Task.sleep(for: timeout)
+                self.state.withLock { $0.backendWaiters.removeValue(forKey: id) }?.continuation.resume(returning: nil)
+            }
         }
     }
 
@@ -60,8 +93,13 @@ public final class RouteTableStore: Sendable {
             previousPools[pool.name] = pool
             for backend in pool.backends { previousBackends[backend.address] = backend }
         }
-        func pool(named name: String, addresses: [String]) -> BackendPool {
-            if let existing = previousPools[name], existing.backends.map(\.address) == addresses { return existing }
+        func pool(named name: String, addresses: [String], route: RouteSources.AppRoute? = nil) -> BackendPool {
+            let limit = route?.maxBodyBytes ?? maxBodyBytes
+            let (sleeps, asleep) = (route?.sleeps ?? false, route?.asleep ?? false)
+            if let existing = previousPools[name], existing.backends.map(\.address) == addresses, existing.maxBodyBytes == limit,
+               existing.sleeps == sleeps, existing.asleep == asleep {
+                return existing
+            }
             let backends = addresses.compactMap { address -> Backend? in
                 if let backend = previousBackends[address] { return backend }
                 do { return try Backend(address: address) } catch {
@@ -69,7 +107,7 @@ public final class RouteTableStore: Sendable {
                     return nil
                 }
             }
-            let made = BackendPool(name: name, backends: backends, maxBodyBytes: maxBodyBytes)
+            let made = BackendPool(name: name, backends: backends, maxBodyBytes: limit, sleeps: sleeps, asleep: asleep)
             previousPools[name] = made
             return made
         }
@@ -78,7 +116,7 @@ public final class RouteTableStore: Sendable {
         var byDeployment: [String: BackendPool] = [:]
         for route in sources.appRoutes {
             guard let host = RouteTable.normalise(host: route.host) else { continue }
-            let deploymentPool = byDeployment[route.deploymentID] ?? pool(named: route.deploymentID, addresses: route.backends)
+            let deploymentPool = byDeployment[route.deploymentID] ?? pool(named: route.deploymentID, addresses: route.backends, route: route)
             byDeployment[route.deploymentID] = deploymentPool
             pools[host] = deploymentPool
         }
