@@ -56,4 +56,33 @@ struct RouteTableTests {
         #expect(store.current.pool(forHost: "a.apps.test")?.backends.isEmpty == true)
         #expect(store.current.pool(forHost: "b.apps.test") == nil)
     }
+
+    @Test("a deployment's own body limit and sleep state reach its pool; a change of either makes a new pool")
+    func perDeploymentSettings() {
+        let store = RouteTableStore(platform: [:], maxBodyBytes: 1024, logger: logger)
+        store.updateAppRoutes([.init(host: "a.apps.test", deploymentID: "d1", backends: ["10.88.0.2:8080"], sleeps: true, maxBodyBytes: 64),
+                               .init(host: "b.apps.test", deploymentID: "d2", backends: ["10.88.0.4:8080"])], version: 1)
+        let a = store.current.pool(forHost: "a.apps.test")
+        #expect(a?.maxBodyBytes == 64 && a?.sleeps == true && a?.asleep == false)
+        #expect(store.current.pool(forHost: "b.apps.test")?.maxBodyBytes == 1024)
+        store.updateAppRoutes([.init(host: "a.apps.test", deploymentID: "d1", backends: [], sleeps: true, asleep: true, maxBodyBytes: 64)],
+                              version: 2)
+        #expect(store.current.pool(forHost: "a.apps.test")?.asleep == true)
+    }
+
+    @Test("a request held for a waking deployment gets its pool as soon as a backend appears, or nil at the deadline")
+    func waitingForBackends() async {
+        let store = RouteTableStore(platform: [:], maxBodyBytes: 1024, logger: logger)
+        store.updateAppRoutes([.init(host: "a.apps.test", deploymentID: "d1", backends: [], sleeps: true, asleep: true)], version: 1)
+        async let woken = store.backends(ofDeployment: "d1", within: .seconds(10))
+        try? await Task.sleep(for: .milliseconds(100))
+        store.updateAppRoutes([.init(host: "a.apps.test", deploymentID: "d1", backends: [], sleeps: true)], version: 2)
+        store.updateAppRoutes([.init(host: "a.apps.test", deploymentID: "d1", backends: ["10.88.0.2:8080"], sleeps: true)], version: 3)
+        #expect(await woken?.backends.map(\.address) == ["10.88.0.2:8080"])
+        // Already there: at once.
+        #expect(await store.backends(ofDeployment: "d1", within: .zero)?.backends.count == 1)
+        let started = ContinuousClock.now
+        #expect(await store.backends(ofDeployment: "d-none", within: .milliseconds(200)) == nil)
+        #expect(ContinuousClock.now - started >= .milliseconds(200))
+    }
 }

@@ -135,6 +135,30 @@ struct GitPushEndToEndTests {
             #expect(RoutePoller.get(depsAddress, host: "web.deps.apps.localhost").body == "six 1.16.0 from PyPI\n")
         }
 
+        // A sleeping app (scale to zero): paastech.toml's sleep_after stops it after 2 s without requests; the
+        // next request through the edge waits while it starts and is answered. max_body caps request bodies.
+        projects.append("sleepy")
+        _ = try await user.api(.post, "/v1/projects", ["name": "sleepy"])
+        let sleepy = try user.workTree(copying: "python-hello", named: "sleepy")
+        try "[deployments.web]\nsleep_after = \"2s\"\nmax_body = \"1K\"\n".write(toFile: sleepy + "/paastech.toml", atomically: true, encoding: .utf8)
+        try user.git(["add", "paastech.toml"], in: sleepy)
+        try user.git(["commit", "--quiet", "-m", "sleep when idle"], in: sleepy)
+        let sleeper = try await user.push(sleepy, project: "sleepy")
+        #expect(sleeper.status == 0 && sleeper.output.contains("sleeps after 2 s without requests"), "\(sleeper.output)")
+        let awake = try #require(sleeper.instanceAddresses.first, "\(sleeper.output)")
+        #expect(try await eventually(timeout: .seconds(10)) { edgeGet(dev, "web.sleepy.apps.localhost").body == "hello from python\n" })
+        let large = try await curl(["--data-binary", String(repeating: "x", count: 2048), "-H", "Host: web.sleepy.apps.localhost",
+                                    "http://\(dev.edgeAddress)/"])
+        #expect(large.0 == 413, "a 2 KiB body against max_body 1K: \(large)")
+        #expect(try await eventually(timeout: .seconds(15)) { RoutePoller.get(awake, host: "web.sleepy.apps.localhost").status == 0 },
+                "the idle app did not go to sleep")
+        let wakeStart = ContinuousClock.now
+        let woken = try await curl(["-H", "Host: web.sleepy.apps.localhost", "http://\(dev.edgeAddress)/"])
+        let firstRequest = ContinuousClock.now - wakeStart
+        #expect(woken.0 == 200 && woken.1 == "hello from python\n", "the request that wakes the app: \(woken)")
+        print("sleeping app: the first request after sleep was answered in \(firstRequest)")
+        #expect(edgeGet(dev, "web.sleepy.apps.localhost").status == 200)
+
         // Deleting the projects stops their apps and deletes their repositories.
         let repositories = state.appendingPathComponent("var/repos").path
         #expect(try FileManager.default.contentsOfDirectory(atPath: repositories).count == projects.count)

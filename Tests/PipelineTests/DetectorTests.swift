@@ -42,6 +42,11 @@ struct DetectorTests {
             ("[deployments.web]\nhealth = \"/\"", "unknown key `health`"),
             ("title = \"x\"", "unknown key `title`"),
             ("[deployments.web\n", "paastech.toml:"),
+            ("[deployments.web]\nsleep_after = \"soon\"", "sleep_after: expected a duration"),
+            ("[deployments.web]\nsleep_after = 15", "sleep_after: expected a duration"),
+            ("[deployments.jobs]\nworker = true\nsleep_after = \"5m\"", "a worker gets no requests to wake it"),
+            ("[deployments.web]\nmax_body = \"huge\"", "max_body: expected a size"),
+            ("[deployments.web]\nmax_body = \"17G\"", "max_body: expected a size"),
         ]
         for (text, expected) in cases {
             do {
@@ -52,6 +57,15 @@ struct DetectorTests {
             }
         }
         #expect(ProjectManifest.mebibytes(of: "1G") == 1024 && ProjectManifest.mebibytes(of: "512M") == 512)
+    }
+
+    @Test func sleepAfterAndMaxBodyAreRead() throws {
+        let manifest = try ProjectManifest.parse("[deployments.web]\nsleep_after = \"15m\"\nmax_body = \"50M\"\n[deployments.api]\nsleep_after = \"30s\"")
+        let web = try #require(manifest.deployments.first { $0.name == "web" }?.deployment)
+        #expect(web.sleepAfterSeconds == 900 && web.maxBodyBytes == 50 << 20)
+        #expect(manifest.deployments.first { $0.name == "api" }?.deployment.sleepAfterSeconds == 30)
+        #expect(ProjectManifest.seconds(of: "2h") == 7200 && ProjectManifest.seconds(of: "2d") == nil)
+        #expect(ProjectManifest.bytes(of: "512K") == 512 << 10 && ProjectManifest.bytes(of: "1GiB") == 1 << 30)
     }
 
     @Test func anEmptyTreeIsUndetectable() throws {
