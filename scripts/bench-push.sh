@@ -17,9 +17,10 @@ API_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0))
 SSH_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 HTTP_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 HTTPS_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+CONSOLE_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 API=http://127.0.0.1:$API_PORT/v1
 
-"$BINARY" dev --state-dir "$STATE" --api-port "$API_PORT" --ssh-port "$SSH_PORT" --http-port "$HTTP_PORT" --https-port "$HTTPS_PORT" \
+"$BINARY" dev --state-dir "$STATE" --api-port "$API_PORT" --ssh-port "$SSH_PORT" --http-port "$HTTP_PORT" --https-port "$HTTPS_PORT" --console-port "$CONSOLE_PORT" \
     --sandbox-name ptbench --sandbox-subnet 10.97.0.0/16 >"$STATE/dev.log" 2>&1 &
 DEV=$!
 cleanup() {

@@ -29,6 +29,8 @@ public struct DevPorts: Sendable {
     public var http = 8080
     /// ...and on HTTPS with certificates from a local CA.
     public var https = 8443
+    /// `paastech web`, served by the edge at `http://console.localhost:<http>`.
+    public var console = 8082
 
     public init() {}
 }
@@ -84,11 +86,13 @@ public struct DevSummary: Codable, Sendable, Equatable {
     public var localCA: String?
     /// The edge's internal socket (metrics, certificate status).
     public var edgeSocket: String?
+    /// The web console through the edge: `http://console.localhost:8080`.
+    public var consoleURL: String?
 
     enum CodingKeys: String, CodingKey {
         case apiURL = "api_url", gitURL = "git_url", apiInternalSocket = "api_internal_socket",
              databaseConnectionInfo = "database_conninfo", mailDirectory = "mail_directory",
              configurationFile = "configuration_file", admin, appsURL = "apps_url", localCA = "local_ca",
-             edgeSocket = "edge_socket"
+             edgeSocket = "edge_socket", consoleURL = "console_url"
     }
 }

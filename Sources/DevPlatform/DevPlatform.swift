@@ -76,6 +76,10 @@ public struct DevPlatform: Sendable {
             conninfo = \(toml(database.conninfo))
             pool_size = 4
 
+            [platform]
+            domain = "localhost"
+            console_url = \(toml("http://console.localhost:\(ports.http)"))
+
             [api]
             listen = \(toml("\(ports.host):\(ports.api)"))
             internal_allowed_users = [\(toml(user))]
@@ -105,6 +109,11 @@ public struct DevPlatform: Sendable {
             public_https_port = \(ports.https)
             redirect_http = false
             certificates = "local"
+            console_upstream = \(toml("\(ports.host):\(ports.console)"))
+
+            [web]
+            listen = \(toml("\(ports.host):\(ports.console)"))
+            api_url = \(toml("http://\(ports.host):\(ports.api)"))
 
             """
         try text.write(to: layout.configuration, atomically: true, encoding: .utf8)
@@ -138,7 +147,7 @@ public struct DevPlatform: Sendable {
             admin: admin,
             appsURL: "http://<deployment>.<project>.\(configuration.platform.appsDomain):\(ports.http)",
             localCA: layout.state.appendingPathComponent("edge/local-ca.pem").path,
-            edgeSocket: configuration.paths.edgeSocket)
+            edgeSocket: configuration.paths.edgeSocket, consoleURL: configuration.platform.consoleURL)
     }
 
     /// Binds every daemon's sockets here, before any child starts, so that a client connecting
@@ -160,11 +169,15 @@ public struct DevPlatform: Sendable {
                 .init(fd: try ListeningSocket.bindUnix(path: configuration.paths.edgeSocket, mode: 0o600), name: "internal"),
             ],
             logger: logger)
+        let web = DaemonProcess(
+            name: "web", executable: executable, arguments: ["web"], environment: environment,
+            sockets: [.init(fd: try ListeningSocket.bindTCP(host: ports.host, port: ports.console), name: "web")],
+            logger: logger)
         // Sandboxes need root (namespaces, cgroups, the bridge); without it the platform runs without apps,
         // and without apps there is nothing to push to.
         guard geteuid() == 0 else {
             logger.warning("not root: pomegranate (builds and apps), the repo manager and gitd are not started")
-            return [api, edge]
+            return [api, web, edge]
         }
         let pomegranate = DaemonProcess(
             name: "pomegranate", executable: executable, arguments: ["pomegranate"], environment: environment,
@@ -180,7 +193,7 @@ public struct DevPlatform: Sendable {
             name: "gitd", executable: executable, arguments: ["gitd"], environment: environment,
             sockets: [.init(fd: try ListeningSocket.bindTCP(host: ports.host, port: ports.ssh), name: "gitd")],
             logger: logger)
-        return [api, pomegranate, repoManager, gitd, edge]
+        return [api, pomegranate, repoManager, gitd, web, edge]
     }
 
     private func writeSummary(_ summary: DevSummary) throws {
@@ -194,6 +207,7 @@ public struct DevPlatform: Sendable {
         """
 
         PaaSTech dev platform is running. Ctrl-C stops it (data is kept).
+          console        \(summary.consoleURL ?? "-")   (log in as the admin below, or sign up)
           API            \(summary.apiURL)/v1   (OpenAPI: \(summary.apiURL)/v1/openapi.json)
           apps           \(summary.appsURL ?? "-")   (HTTPS on the edge's other port; CA: \(summary.localCA ?? "-"))
           git            \(summary.gitURL.map { "git remote add paastech \($0)/<user>/<project>.git" } ?? "not running (run as root)")

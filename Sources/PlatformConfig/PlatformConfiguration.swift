@@ -24,6 +24,8 @@ public struct PlatformConfiguration: Sendable, Equatable {
     public var pomegranate = Pomegranate()
     /// `[edge]`: the reverse proxy on 80/443.
     public var edge = Edge()
+    /// `[web]`: the web console.
+    public var web = Web()
 
     /// The default configuration.
     public init() {}
@@ -40,6 +42,7 @@ public struct PlatformConfiguration: Sendable, Equatable {
         ConfigurationSectionBinding("git", \.git),
         ConfigurationSectionBinding("pomegranate", \.pomegranate),
         ConfigurationSectionBinding("edge", \.edge),
+        ConfigurationSectionBinding("web", \.web),
     ]
 
     /// The path services read when no other is given.

@@ -25,6 +25,9 @@ struct DevCommand: AsyncParsableCommand {
     @Option(help: "Port of the edge's HTTPS (certificates from a local CA the edge generates).")
     var httpsPort = 8443
 
+    @Option(help: "Port of the web console (served by the edge at http://console.localhost:<http-port>).")
+    var consolePort = 8082
+
     @Option(help: "Name of the sandboxes' nftables table and cgroup subtree (the bridge adds a 0): set it to run a second dev platform.")
     var sandboxName = DevSandboxes().name
 
@@ -38,6 +41,7 @@ struct DevCommand: AsyncParsableCommand {
         ports.ssh = sshPort
         ports.http = httpPort
         ports.https = httpsPort
+        ports.console = consolePort
         let sandboxes: DevSandboxes
         do {
             sandboxes = try DevSandboxes(name: sandboxName, subnet: sandboxSubnet, firstUID: DevSandboxes().firstUID)

@@ -6,7 +6,7 @@ struct PaaSTechCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "paastech",
         abstract: "PaaSTech Cloud: git push to a running app on your own Debian server.",
-        subcommands: [APICommand.self, PomegranateCommand.self, MigrateCommand.self, DevCommand.self, AdminCommand.self, RunCommand.self, RollbackCommand.self, HookCommand.self, RepoManagerCommand.self, GitdCommand.self, EdgeCommand.self,
+        subcommands: [APICommand.self, PomegranateCommand.self, MigrateCommand.self, DevCommand.self, AdminCommand.self, RunCommand.self, RollbackCommand.self, HookCommand.self, RepoManagerCommand.self, GitdCommand.self, EdgeCommand.self, WebCommand.self,
                       SandboxCommand.self, BenchCommand.self])
 }
 

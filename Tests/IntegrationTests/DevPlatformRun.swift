@@ -41,7 +41,7 @@ final class DevPlatformRun: Sendable {
         let process = try RunningProcess(try Binary.path(), [
             "dev", "--state-dir", stateDirectory.path, "--api-port", String(apiPort), "--ssh-port", String(sshPort),
             "--sandbox-name", sandboxName, "--sandbox-subnet", sandboxSubnet,
-            "--http-port", String(httpPort), "--https-port", String(httpsPort),
+            "--http-port", String(httpPort), "--https-port", String(httpsPort), "--console-port", String(try freePort()),
         ])
         let ready = try await eventually(timeout: .seconds(120)) {
             let modified = (try? FileManager.default.attributesOfItem(atPath: summaryFile.path)[.modificationDate] as? Date) ?? .distantPast
