@@ -13,7 +13,7 @@ BINARY       = .build/debug/paastech
 APT_PACKAGES = pkg-config libpq-dev libssh-dev libgit2-dev libseccomp-dev libsystemd-dev libssl-dev \
                postgresql git openssh-client curl ca-certificates systemd python3 \
                nftables iproute2 bubblewrap procps python3-venv python3-pip bc \
-               pebble python3-websockets openssl
+               pebble python3-websockets openssl chromium chromium-driver python3-selenium
 # ...and what only `make bench` compares against or measures with.
 BENCH_PACKAGES = nginx-light wrk
 

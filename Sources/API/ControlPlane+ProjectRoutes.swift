@@ -86,13 +86,22 @@ extension ControlPlane {
 
         v1.get("projects/:uuid/deployments") { _, context in
             let project = try await requireProject(context)
-            let deployments = try await store.deployments(projectUUID: project.uuid, for: try context.viewer()) ?? []
-            return ListBody(items: deployments.map { DeploymentBody($0, url: appURL($0, in: project)) })
+            let viewer = try context.viewer()
+            var items: [DeploymentBody] = []
+            for deployment in try await store.deployments(projectUUID: project.uuid, for: viewer) ?? [] {
+                var body = DeploymentBody(deployment, url: appURL(deployment, in: project))
+                body.latestRelease = try await store.releases(deploymentUUID: deployment.uuid, for: viewer, limit: 1)?.first.map(ReleaseBody.init)
+                items.append(body)
+            }
+            return ListBody(items: items)
         }
 
         v1.get("deployments/:uuid") { _, context in
             let (deployment, project) = try await requireDeployment(context)
-            return DeploymentBody(deployment, url: appURL(deployment, in: project))
+            var body = DeploymentBody(deployment, url: appURL(deployment, in: project))
+            body.latestRelease = try await store.releases(deploymentUUID: deployment.uuid, for: try context.viewer(), limit: 1)?
+                .first.map(ReleaseBody.init)
+            return body
         }
 
         v1.patch("deployments/:uuid") { request, context in

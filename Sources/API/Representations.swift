@@ -112,8 +112,11 @@ struct DeploymentBody: ResponseCodable {
     /// After a configuration change of a running deployment: the release it made, and the pipeline's lines.
     var release: ReleaseBody?
     var output: [String]?
+    /// The newest release, whatever its status (in lists and GET): what the console shows as the deployment's state.
+    var latestRelease: ReleaseBody?
     enum CodingKeys: String, CodingKey {
-        case uuid, projectUUID = "project_uuid", name, config, url, createdAt = "created_at", updatedAt = "updated_at", release, output
+        case uuid, projectUUID = "project_uuid", name, config, url, createdAt = "created_at", updatedAt = "updated_at", release, output,
+             latestRelease = "latest_release"
     }
 
     init(_ deployment: Deployment, url: String) {

@@ -78,7 +78,7 @@ extension WebConsole {
         guard deployment.succeeded, let project = (deployment.json["project_uuid"] as? String)?.lowercased() else { return notFound(context) }
         let projectBody = try await call(.GET, "/projects/\(project)", context)
         let releases = try await call(.GET, "/deployments/\(uuid)/releases", context).items
-        let serving = (deployment.json["release"] as? [String: Any])?["id"] as? Int
+        let serving = releases.first { $0["status"] as? String == "live" }?["id"] as? Int
         let releaseRows = releases.map { release -> [String: Any] in
             var row = release
             row["created"] = Self.shortDate(release["created_at"])

@@ -66,7 +66,7 @@ extension WebConsole {
         guard project.succeeded else { return notFound(context) }
         let deployments = try await call(.GET, "/projects/\(uuid)/deployments", context).items.map { deployment -> [String: Any] in
             var row = deployment
-            let release = deployment["release"] as? [String: Any]
+            let release = deployment["latest_release"] as? [String: Any]
             row["version"] = (release?["version"] as? Int).map { "v\($0)" } ?? "not deployed"
             row["status"] = release?["status"] as? String ?? "waiting for a push"
             row["deployed"] = Self.shortDate(release?["created_at"])

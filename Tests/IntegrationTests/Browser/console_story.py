@@ -1,0 +1,295 @@
+"""The web console in a real headless Chromium (Selenium), against a running `paastech dev`.
+
+A new user signs up, verifies the address from the mail file, adds an SSH key, creates a project, pushes
+an example app with git, opens it, sets an environment variable and sees the app pick it up, rolls back,
+and deletes the project; an administrator disables the user, who can then neither log in nor push. Also:
+CSRF, admin pages hidden from users, escaped output, page weight. Screenshots of each main page go to the
+artifacts directory. Prints one line per step; exits non-zero at the first failed check.
+
+Usage: console_story.py DEV_JSON EXAMPLE_DIR ARTIFACTS_DIR WORK_DIR
+"""
+import glob
+import http.client
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.parse
+
+from selenium import webdriver
+from selenium.common.exceptions import NoAlertPresentException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+
+dev_json, example, artifacts, work = sys.argv[1:5]
+dev = json.load(open(dev_json))
+console = dev["console_url"].rstrip("/")
+shutil.rmtree(artifacts, ignore_errors=True)  # only this run's screenshots
+os.makedirs(artifacts)
+step_number = 0
+
+
+def step(text):
+    global step_number
+    step_number += 1
+    print(f"step {step_number}: {text}", flush=True)
+
+
+def check(condition, message):
+    if not condition:
+        shot("failure")
+        print("FAILED: " + message, flush=True)
+        print("page: " + driver.current_url + "\n" + driver.find_element(By.TAG_NAME, "body").text[:3000], flush=True)
+        sys.exit(1)
+
+
+def shot(name):
+    driver.save_screenshot(os.path.join(artifacts, f"{step_number:02d}-{name}.png"))
+
+
+def wait_for(condition, seconds=30, message="condition"):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            if condition():
+                return
+        except Exception:
+            pass
+        time.sleep(0.2)
+    check(False, "timed out waiting for " + message)
+
+
+def expect_text(expected, message, seconds=30):
+    """Waits for the page that a click led to (clicks do not wait for the next page)."""
+    wait_for(lambda: expected in text(), seconds=seconds, message=message)
+
+
+def go(path):
+    driver.get(console + path)
+
+
+def fill(field_id, value):
+    element = driver.find_element(By.ID, field_id)
+    element.clear()
+    element.send_keys(value)
+
+
+def submit(selector="main form button[type=submit]"):
+    driver.find_element(By.CSS_SELECTOR, selector).click()
+
+
+def text():
+    return driver.find_element(By.TAG_NAME, "main").text
+
+
+def log_in(login, password):
+    driver.delete_all_cookies()
+    go("/login")
+    fill("login", login)
+    fill("password", password)
+    submit()
+
+
+def latest_mail_token(address):
+    for path in sorted(glob.glob(os.path.join(dev["mail_directory"], "*")), key=os.path.getmtime, reverse=True):
+        content = open(path, errors="replace").read()
+        if address in content:
+            found = re.search(r"token=(ptn_[A-Za-z0-9_-]+)", content)
+            if found:
+                return found.group(1)
+    return None
+
+
+def fetch(url, data=None, cookies=None):
+    """A plain HTTP request (not the browser) to the edge on loopback, by name (glibc does not resolve
+    *.localhost as browsers do): status and body."""
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection("127.0.0.1", parts.port or 80, timeout=20)
+    headers = {"Host": parts.netloc}
+    if cookies:
+        headers["Cookie"] = "; ".join(f"{c['name']}={c['value']}" for c in cookies)
+    if data is not None:
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    try:
+        connection.request("POST" if data is not None else "GET", (parts.path or "/") + ("?" + parts.query if parts.query else ""),
+                           body=data, headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read().decode(errors="replace")
+    except OSError as error:
+        return 0, str(error)
+    finally:
+        connection.close()
+
+
+def app_body(url):
+    status, body = fetch(url)
+    return body if status == 200 else f"HTTP {status}"
+
+
+options = webdriver.ChromeOptions()
+for argument in ["--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,1000", "--disable-dev-shm-usage"]:
+    options.add_argument(argument)
+driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+driver.set_page_load_timeout(60)
+try:
+    user, email, password = "carol", "carol@example.com", "a long enough password"
+
+    step("sign up")
+    go("/signup")
+    shot("signup")
+    fill("username", user)
+    fill("email", email)
+    fill("password", password)
+    fill("password_again", password)
+    submit()
+    expect_text("Check your mail", "the sign-up page to say to check the mail")
+
+    step("verify the address through the link in the mail file")
+    token = latest_mail_token(email)
+    check(token is not None, "no verification mail for " + email)
+    go("/verify-email?token=" + token)
+    submit()
+    expect_text("Your address is verified", "the verification to succeed")
+
+    step("log in")
+    log_in(user, password)
+    wait_for(lambda: driver.current_url.endswith("/projects"), message="the projects page after logging in")
+    shot("projects-empty")
+    session = driver.get_cookies()
+
+    step("add an SSH key")
+    key = os.path.join(work, "carol_key")
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "carol@laptop", "-f", key], check=True)
+    go("/account")
+    fill("key", open(key + ".pub").read())
+    submit("form[action='/account/keys'] button[type=submit]")
+    expect_text("Key added: SHA256:", "the key to be added")
+    shot("account")
+
+    step("create a project")
+    go("/projects")
+    fill("name", "webshop")
+    submit("form[action='/projects'] button[type=submit]")
+    wait_for(lambda: "Project created" in text(), message="the new project's page")
+    lines = driver.find_element(By.ID, "git-lines").text.splitlines()
+    remote = lines[0].split()[-1]
+    check(remote.endswith("/carol/webshop.git"), "unexpected git remote " + remote)
+    project_url = driver.current_url
+    shot("project-new")
+
+    step("push the example app with git")
+    tree = os.path.join(work, "webshop")
+    subprocess.run(["cp", "-r", example, tree], check=True)
+    environment = dict(os.environ, HOME=work, GIT_AUTHOR_NAME="Carol", GIT_AUTHOR_EMAIL=email, GIT_COMMITTER_NAME="Carol",
+                       GIT_COMMITTER_EMAIL=email, GIT_CONFIG_NOSYSTEM="1",
+                       GIT_SSH_COMMAND=f"ssh -i {key} -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR")
+    for command in (["git", "init", "-q", "-b", "main"], ["git", "add", "-A"], ["git", "commit", "-qm", "first"],
+                    ["git", "remote", "add", "paastech", remote]):
+        subprocess.run(command, cwd=tree, env=environment, check=True)
+    push = subprocess.run(["git", "push", "paastech", "main"], cwd=tree, env=environment, capture_output=True, text=True, timeout=300)
+    check(push.returncode == 0, "git push failed:\n" + push.stdout + push.stderr)
+
+    step("the deployment is listed, and its URL serves the app")
+    driver.get(project_url)
+    check("web" in text() and "live" in text(), "the deployment is not shown as live")
+    app_url = driver.find_element(By.CSS_SELECTOR, "main td a[href^='http']").get_attribute("href")
+    shot("project-deployed")
+    driver.get(app_url)
+    check("hello from python" in driver.find_element(By.TAG_NAME, "body").text, "the app did not answer in the browser")
+    driver.get(project_url)
+    driver.find_element(By.LINK_TEXT, "web").click()
+    deployment_url = driver.current_url
+    shot("deployment")
+
+    step("set an environment variable: the app picks it up")
+    names = driver.find_elements(By.NAME, "env_name")
+    values = driver.find_elements(By.NAME, "env_value")
+    names[-1].send_keys("GREETING")
+    values[-1].send_keys("hi from the console")
+    check(values[-1].get_attribute("type") == "password", "values are not hidden by default")
+    driver.find_elements(By.CSS_SELECTOR, "button.reveal")[-1].click()
+    check(values[-1].get_attribute("type") == "text", "Show does not reveal the value")
+    submit("#config button[type=submit]")
+    wait_for(lambda: "Saved and redeployed" in text(), seconds=180, message="the redeploy after saving")
+    shot("deployment-redeployed")
+    wait_for(lambda: app_body(app_url) == "hi from the console\n", message="the app to serve the new greeting")
+
+    step("roll back to v1")
+    driver.find_element(By.XPATH, "//button[normalize-space()='Roll back to v1']").click()
+    wait_for(lambda: "Rolled back" in text(), seconds=180, message="the rollback")
+    wait_for(lambda: app_body(app_url) == "hello from python\n", message="v1's greeting after the rollback")
+    shot("deployment-rolled-back")
+
+    step("output is escaped: a token named like a script renders inert")
+    go("/account")
+    fill("token-name", "<script>alert(1)</script>")
+    submit("form[action='/account/tokens'] button[type=submit]")
+    expect_text("Copy it now", "the token to be created")
+    check("<script>alert(1)</script>" in text() and "&lt;script&gt;alert(1)&lt;/script&gt;" in driver.page_source, "the name is not escaped")
+    try:
+        driver.switch_to.alert
+        check(False, "an alert ran")
+    except NoAlertPresentException:
+        pass
+
+    step("a cross-site form post without the CSRF token is refused")
+    status, _ = fetch(console + "/projects", data=b"name=evil", cookies=session)
+    check(status == 403, f"a post without a CSRF token got {status}")
+    status, body = fetch(console + "/projects", cookies=session)
+    check(status == 200 and "evil" not in body, "the forged post created something")
+
+    step("admin pages are 404 for a user")
+    for path in ["/admin", "/admin/users", "/admin/projects", "/admin/audit"]:
+        status, _ = fetch(console + path, cookies=session)
+        check(status == 404, f"{path} answered {status} to a non-admin")
+    status, _ = fetch(console + "/admin/users/1", data=b"action=promote", cookies=session)
+    check(status in (403, 404), f"an admin action answered {status} to a non-admin")
+
+    step("pages are light")
+    for path in ["/projects", "/account", deployment_url[len(console):]]:
+        status, body = fetch(console + path, cookies=session)
+        check(len(body.encode()) < 100_000, f"{path} weighs {len(body)} bytes")
+    for asset in ["/static/console.css", "/static/console.js"]:
+        status, body = fetch(console + asset)
+        check(status == 200 and len(body.encode()) < 20_000, f"{asset}: {status}, {len(body)} bytes")
+
+    step("delete the project with a typed confirmation")
+    driver.get(project_url)
+    button = driver.find_element(By.CSS_SELECTOR, "form.danger-zone button.danger")
+    check(not button.is_enabled(), "the delete button is enabled before the name is typed")
+    fill("confirm", "webshop")
+    button.click()
+    wait_for(lambda: driver.current_url.startswith(console + "/projects?deleted="), seconds=120, message="the project list after deleting")
+    check("webshop" not in text(), "the project is still listed")
+    wait_for(lambda: app_body(app_url).startswith("HTTP 404"), message="the app to be gone")
+    shot("projects-after-delete")
+
+    step("log out ends the session at the API")
+    driver.find_element(By.CSS_SELECTOR, "form[action='/logout'] button").click()
+    status, body = fetch(console + "/projects", cookies=session)
+    check(status == 303 and "webshop" not in body, f"the old session cookie still works after logging out ({status})")
+
+    step("an administrator disables the user")
+    admin = dev["admin"]
+    log_in(admin["username"], admin["password"])
+    go("/admin/users?search=carol")
+    shot("admin-users")
+    row = driver.find_element(By.XPATH, "//tr[td[normalize-space()='carol']]")
+    row.find_element(By.XPATH, ".//button[@value='disable']").click()
+    wait_for(lambda: "disabled" in driver.find_element(By.XPATH, "//tr[td[normalize-space()='carol']]").text, message="the user to show as disabled")
+    go("/admin/audit")
+    check("admin.user_updated" in text(), "the audit log does not show the change")
+    shot("admin-audit")
+
+    step("the disabled user can no longer log in or push")
+    log_in(user, password)
+    check(driver.current_url.startswith(console + "/login") and "Log in" in text(), "a disabled user logged in")
+    shot("login-refused")
+    refused = subprocess.run(["git", "push", remote, "main"], cwd=tree, env=environment, capture_output=True, text=True, timeout=120)
+    check(refused.returncode != 0, "a disabled user could push")
+    print("console story: all steps passed", flush=True)
+finally:
+    driver.quit()
