@@ -49,6 +49,7 @@ public struct ControlPlane: Sendable {
         addAccountRoutes(to: v1)
         addProjectRoutes(to: v1)
         addReleaseRoutes(to: v1)
+        addRuntimeRoutes(to: v1)
         addDomainRoutes(to: v1)
         addAdminRoutes(to: v1.group("admin"))
         return router

@@ -57,6 +57,36 @@ public struct PlatformAgents: Sendable {
         }
     }
 
+    /// What Pomegranate runs of a deployment now; nil when it runs nothing of it (never deployed, or stopped).
+    /// - Throws: ``APIError`` 503 when Pomegranate cannot be reached.
+    func status(deploymentID: UUID) async throws -> Paastech_Pomegranate_V1_DeploymentStatus? {
+        var request = Paastech_Pomegranate_V1_StatusRequest()
+        request.deploymentID = deploymentID.uuidString.lowercased()
+        do {
+            return try await PomegranateConnection.withClient(socketPath: pomegranateSocket) {
+                try await $0.instances.status(request).deployments.first
+            }
+        } catch {
+            throw APIError(.serviceUnavailable, code: "agent_unavailable", "could not ask pomegranate (\(Self.describe(error)))")
+        }
+    }
+
+    /// A deployment's log lines (its instances, builds and platform events), oldest first: the last `tail`,
+    /// then, with `follow`, each new line until `each` throws or the caller is cancelled.
+    func logs(deploymentID: UUID, instance: String?, tail: Int, follow: Bool,
+              each: @escaping @Sendable (Paastech_Pomegranate_V1_LogLine) async throws -> Void) async throws {
+        var request = Paastech_Pomegranate_V1_LogsRequest()
+        request.deploymentID = deploymentID.uuidString.lowercased()
+        request.instanceID = instance ?? ""
+        request.tail = UInt32(clamping: tail)
+        request.follow = follow
+        try await PomegranateConnection.withClient(socketPath: pomegranateSocket) { pomegranate in
+            try await pomegranate.logs.logs(request) { response in
+                for try await line in response.messages { try await each(line) }
+            }
+        }
+    }
+
     private func repoManager(
         _ what: String,
         _ call: (Paastech_Repomanager_V1_RepoManager.Client<HTTP2ClientTransport.Posix>) async throws -> Void

@@ -32,6 +32,16 @@ struct ConsoleAPI: Sendable {
         self.client = client
     }
 
+    /// A streamed GET (server-sent events): the API's response, its body still to be read.
+    func stream(_ path: String, token: String?, clientAddress: String?, lastEventID: String?) async throws -> HTTPClientResponse {
+        var request = HTTPClientRequest(url: baseURL + "/v1" + path)
+        request.headers.add(name: "Accept", value: "text/event-stream")
+        if let lastEventID { request.headers.add(name: "Last-Event-ID", value: lastEventID) }
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let clientAddress { request.headers.add(name: "X-Forwarded-For", value: clientAddress) }
+        return try await client.execute(request, timeout: .hours(12))
+    }
+
     /// Calls `path` (under `/v1`) as `token`'s user. A network failure is thrown; every HTTP answer is returned.
     func call(_ method: HTTPMethod, _ path: String, token: String?, clientAddress: String?, body: [String: Any]? = nil,
               timeout: TimeAmount = .seconds(30)) async throws -> Reply {

@@ -94,6 +94,7 @@ extension HTTPField.Name {
     static let forwardedProto = Self("X-Forwarded-Proto")!  // safe: a valid header name literal
     static let frameOptions = Self("X-Frame-Options")!  // safe: a valid header name literal
     static let referrer = Self("Referrer-Policy")!  // safe: a valid header name literal
+    static let lastEventID = Self("Last-Event-ID")!  // safe: a valid header name literal
 }
 
 extension Request {

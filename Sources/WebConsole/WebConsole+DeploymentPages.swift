@@ -95,6 +95,12 @@ extension WebConsole {
             row["expires"] = Self.shortDate(domain["certificate_expires_at"])
             return row
         }
+        let runtime = try await call(.GET, "/deployments/\(uuid)/status", context)
+        let instances = (runtime.json["instances"] as? [[String: Any]] ?? []).map { instance -> [String: Any] in
+            var row = instance
+            row["started"] = Self.shortDate(instance["started_at"])
+            return row
+        }
         let config = deployment.json["config"] as? [String: Any] ?? [:]
         let environment = (config["env"] as? [String: String] ?? [:]).sorted { $0.key < $1.key }.map { ["name": $0.key, "value": $0.value] }
         var values = deployment.json
@@ -103,6 +109,10 @@ extension WebConsole {
         values["env"] = environment
         values["releases"] = releaseRows
         values["domains"] = domains
+        values["state"] = runtime.succeeded ? runtime.json["state"] as? String ?? "unknown" : "unknown"
+        values["sleepAfter"] = runtime.json["sleep_after_seconds"] as? Int ?? 0
+        values["instanceRows"] = instances
+        values["noInstances"] = instances.isEmpty
         values["output"] = output
         values["hasOutput"] = !output.isEmpty
         return render("deployment", deployment.json["name"] as? String ?? "Deployment", values, context: context, status: status,

@@ -37,6 +37,7 @@ public struct WebConsole: Sendable {
         addAuthPages(to: router)
         addProjectPages(to: router)
         addDeploymentPages(to: router)
+        addLogPages(to: router)
         addAccountPages(to: router)
         addAdminPages(to: router)
         return router

@@ -204,6 +204,22 @@ try:
     deployment_url = driver.current_url
     shot("deployment")
 
+    step("the deployment's state and instances; its logs, history and live")
+    check(driver.find_element(By.ID, "state").text == "running", "the deployment is not shown as running")
+    check(len(driver.find_elements(By.CSS_SELECTOR, "section[aria-labelledby=instances-heading] tbody tr")) == 1, "no instance row")
+    driver.find_element(By.LINK_TEXT, "Logs").click()
+    wait_for(lambda: "GET / HTTP/1.1" in driver.find_element(By.ID, "log").text, message="the app's earlier request in the log history")
+    time.sleep(1)  # the page's event stream is open
+    fetch(app_url + "?live=1")
+    wait_for(lambda: "GET /?live=1" in driver.find_element(By.ID, "log").text, seconds=15, message="a new request's line to appear live")
+    shown = driver.find_element(By.ID, "log").text
+    check(shown.count("routes now point at release v1") == 1, "the live stream repeated the history:\n" + shown)
+    shot("logs")
+    download = driver.find_element(By.LINK_TEXT, "Download").get_attribute("href")
+    status, body = fetch(download, cookies=session)
+    check(status == 200 and "GET /?live=1" in body, f"the downloaded log ({status}) lacks the request")
+    driver.get(deployment_url)
+
     step("set an environment variable: the app picks it up")
     names = driver.find_elements(By.NAME, "env_name")
     values = driver.find_elements(By.NAME, "env_value")
@@ -286,7 +302,8 @@ try:
 
     step("the disabled user can no longer log in or push")
     log_in(user, password)
-    check(driver.current_url.startswith(console + "/login") and "Log in" in text(), "a disabled user logged in")
+    wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, "p.problem"), message="the login page's refusal")
+    check(driver.current_url.startswith(console + "/login") and driver.get_cookie("paastech_console") is None, "a disabled user logged in")
     shot("login-refused")
     refused = subprocess.run(["git", "push", remote, "main"], cwd=tree, env=environment, capture_output=True, text=True, timeout=120)
     check(refused.returncode != 0, "a disabled user could push")

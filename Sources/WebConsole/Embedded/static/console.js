@@ -33,4 +33,24 @@ document.addEventListener("DOMContentLoaded", () => {
     input.addEventListener("input", update);
     update();
   });
+  // Live logs: new lines arrive as server-sent events and are appended as text (never as HTML).
+  const log = document.getElementById("log");
+  if (log && log.dataset.stream && window.EventSource) {
+    const state = document.getElementById("log-state");
+    const source = new EventSource(log.dataset.stream);
+    source.onmessage = (event) => {
+      const line = JSON.parse(event.data);
+      const span = document.createElement("span");
+      if (line.stream === "stderr") span.className = "stderr";
+      span.textContent = `${line.time.slice(11, 19)} ${line.instance} ${line.text}\n`;
+      const atBottom = log.scrollTop + log.clientHeight >= log.scrollHeight - 8;
+      log.appendChild(span);
+      if (atBottom) log.scrollTop = log.scrollHeight;
+      const empty = document.getElementById("log-empty");
+      if (empty) empty.remove();
+    };
+    source.addEventListener("end", () => { source.close(); if (state) state.textContent = "The log stream ended."; });
+    source.onerror = () => { if (state) state.textContent = "Reconnecting to the log stream…"; };
+    source.onopen = () => { if (state) state.textContent = "Following new lines live."; };
+  }
 });
