@@ -85,12 +85,14 @@ def text():
     return driver.find_element(By.TAG_NAME, "main").text
 
 
-def log_in(login, password):
+def log_in(login, password, succeeds=True):
     driver.delete_all_cookies()
     go("/login")
     fill("login", login)
     fill("password", password)
     submit()
+    if succeeds:
+        wait_for(lambda: "/login" not in driver.current_url, message=login + " to be logged in")
 
 
 def latest_mail_token(address):
@@ -218,6 +220,20 @@ try:
     download = driver.find_element(By.LINK_TEXT, "Download").get_attribute("href")
     status, body = fetch(download, cookies=session)
     check(status == 200 and "GET /?live=1" in body, f"the downloaded log ({status}) lacks the request")
+
+    step("a push's build output shows live on the logs page while the push runs")
+    with open(os.path.join(tree, "paastech.toml"), "w") as manifest:
+        manifest.write('[deployments.web]\nbuild = "for i in 1 2 3; do echo compiling step $i; sleep 1; done"\n')
+    subprocess.run(["git", "add", "-A"], cwd=tree, env=environment, check=True)
+    subprocess.run(["git", "commit", "-qm", "a build step"], cwd=tree, env=environment, check=True)
+    pushing = subprocess.Popen(["git", "push", "paastech", "main"], cwd=tree, env=environment, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    wait_for(lambda: "compiling step 1" in driver.find_element(By.ID, "log").text, seconds=60, message="the build's first line, live")
+    check(pushing.poll() is None, "the push had already finished when its build output first showed")
+    shot("logs-build-live")
+    output, _ = pushing.communicate(timeout=300)
+    check(pushing.returncode == 0, "the second push failed:\n" + output)
+    wait_for(lambda: "compiling step 3" in driver.find_element(By.ID, "log").text, message="the build's last line")
     driver.get(deployment_url)
 
     step("set an environment variable: the app picks it up")
@@ -301,7 +317,7 @@ try:
     shot("admin-audit")
 
     step("the disabled user can no longer log in or push")
-    log_in(user, password)
+    log_in(user, password, succeeds=False)
     wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, "p.problem"), message="the login page's refusal")
     check(driver.current_url.startswith(console + "/login") and driver.get_cookie("paastech_console") is None, "a disabled user logged in")
     shot("login-refused")
