@@ -51,7 +51,9 @@ public struct ControlPlane: Sendable {
         addReleaseRoutes(to: v1)
         addRuntimeRoutes(to: v1)
         addDomainRoutes(to: v1)
-        addAdminRoutes(to: v1.group("admin"))
+        let admin = v1.group("admin")
+        addAdminRoutes(to: admin)
+        addPlatformRoutes(to: admin)
         return router
     }
 

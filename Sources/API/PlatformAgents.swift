@@ -71,6 +71,13 @@ public struct PlatformAgents: Sendable {
         }
     }
 
+    /// Every deployment Pomegranate runs.
+    func allStatuses() async throws -> [Paastech_Pomegranate_V1_DeploymentStatus] {
+        try await PomegranateConnection.withClient(socketPath: pomegranateSocket) {
+            try await $0.instances.status(Paastech_Pomegranate_V1_StatusRequest()).deployments
+        }
+    }
+
     /// A deployment's log lines (its instances, builds and platform events), oldest first: the last `tail`,
     /// then, with `follow`, each new line until `each` throws or the caller is cancelled.
     func logs(deploymentID: UUID, instance: String?, tail: Int, follow: Bool,

@@ -42,6 +42,20 @@ extension WebConsole {
             }
             return render("admin-projects", "All projects", ["projects": projects], context: context)
         }
+        router.get("admin/platform") { _, context in
+            guard context.isAdmin else { return notFound(context) }
+            let platform = try await call(.GET, "/admin/platform", context)
+            guard platform.succeeded else { return render("message", "Platform", ["heading": "Platform status", "text": platform.errorMessage], context: context) }
+            var values = platform.json
+            let host = platform.json["host"] as? [String: Any] ?? [:]
+            func gibibytes(_ key: String) -> String { String(format: "%.1f GiB", Double(host[key] as? Int ?? 0) / 1_073_741_824) }
+            values["memory"] = "\(gibibytes("memory_available_bytes")) available of \(gibibytes("memory_total_bytes"))"
+            values["disk"] = "\(gibibytes("disk_free_bytes")) free of \(gibibytes("disk_total_bytes"))"
+            values["load"] = (host["load_average"] as? [Double] ?? []).map { String(format: "%.2f", $0) }.joined(separator: " ")
+            values["uptime"] = "\((host["uptime_seconds"] as? Int ?? 0) / 3600) h"
+            values["healthy"] = (platform.json["services"] as? [[String: Any]] ?? []).allSatisfy { $0["status"] as? String == "ok" }
+            return render("admin-platform", "Platform", values, context: context)
+        }
         router.get("admin/audit") { _, context in
             guard context.isAdmin else { return notFound(context) }
             let entries = try await call(.GET, "/admin/audit-log", context).items.map { entry -> [String: Any] in

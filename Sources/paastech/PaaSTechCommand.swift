@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import PlatformConfig
 
 /// The one multi-call executable: every daemon and every command line tool of the platform.
 @main
@@ -6,6 +8,7 @@ struct PaaSTechCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "paastech",
         abstract: "PaaSTech Cloud: git push to a running app on your own Debian server.",
+        version: PlatformVersion.current,
         subcommands: [APICommand.self, PomegranateCommand.self, MigrateCommand.self, DevCommand.self, AdminCommand.self, RunCommand.self, RollbackCommand.self, HookCommand.self, RepoManagerCommand.self, GitdCommand.self, EdgeCommand.self, WebCommand.self,
                       SandboxCommand.self, BenchCommand.self])
 }
@@ -23,6 +26,3 @@ struct ConfigurationOptions: ParsableArguments {
         try PlatformConfiguration.load(path: resolvedPath)
     }
 }
-
-import Foundation
-import PlatformConfig

@@ -301,6 +301,7 @@ try:
 
     step("log out ends the session at the API")
     driver.find_element(By.CSS_SELECTOR, "form[action='/logout'] button").click()
+    wait_for(lambda: driver.current_url.startswith(console + "/login"), message="the login page after logging out")
     status, body = fetch(console + "/projects", cookies=session)
     check(status == 303 and "webshop" not in body, f"the old session cookie still works after logging out ({status})")
 
@@ -312,6 +313,12 @@ try:
     row = driver.find_element(By.XPATH, "//tr[td[normalize-space()='carol']]")
     row.find_element(By.XPATH, ".//button[@value='disable']").click()
     wait_for(lambda: "disabled" in driver.find_element(By.XPATH, "//tr[td[normalize-space()='carol']]").text, message="the user to show as disabled")
+    go("/admin/platform")
+    check(driver.find_element(By.ID, "platform-health").text == "all services healthy", "platform status:\n" + text())
+    for service in ["api", "database", "pomegranate", "repo-manager", "edge", "gitd", "web"]:
+        check(driver.find_elements(By.XPATH, f"//tr[td[1][normalize-space()='{service}']][td[2][normalize-space()='ok']]"),
+              service + " is not shown as ok")
+    shot("admin-platform")
     go("/admin/audit")
     check("admin.user_updated" in text(), "the audit log does not show the change")
     shot("admin-audit")
