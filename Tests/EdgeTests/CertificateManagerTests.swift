@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOSSL
 import PebbleTestSupport
+import Synchronization
 import Testing
 import X509
 
@@ -279,6 +280,35 @@ struct CertificateManagerTests {
         // A restarted edge serves the stored certificate instead of issuing another.
         let restarted = try CertificateManager(mode: .localCA, store: store, isKnownHost: { _ in true }, logger: Self.logger)
         #expect(restarted.serverCertificate(forServerName: host).serialNumber == served.serialNumber)
+    }
+
+    @Test func aHostNoLongerRoutedLosesItsCertificateAfterAWhileButNotAtOnce() async throws {
+        let scratch = try CertificateTestDirectory()
+        defer { scratch.remove() }
+        let store = try Edge.CertificateStore(directory: scratch.path)
+        let host = try CertificateHostName("gone.localhost")
+        let routed = Mutex(true)
+        var schedule = Self.schedule
+        schedule.forgetUnroutedAfter = .seconds(3600)
+        let manager = try CertificateManager(mode: .localCA, store: store, isKnownHost: { _ in routed.withLock { $0 } },
+                                             schedule: schedule, logger: Self.logger)
+        #expect(!manager.serverCertificate(forServerName: host.value).isFallback)
+        let start = Date()
+        manager.forgetUnroutedHosts(now: start)
+        routed.withLock { $0 = false }
+        manager.forgetUnroutedHosts(now: start + 10)
+        manager.forgetUnroutedHosts(now: start + 3000)
+        #expect(manager.status(forHost: host.value) != nil && store.storedHosts() == [host], "forgotten before its time")
+        // Routed again in between: the clock starts over.
+        routed.withLock { $0 = true }
+        manager.forgetUnroutedHosts(now: start + 3500)
+        routed.withLock { $0 = false }
+        manager.forgetUnroutedHosts(now: start + 3600)
+        manager.forgetUnroutedHosts(now: start + 7000)
+        #expect(store.storedHosts() == [host])
+        manager.forgetUnroutedHosts(now: start + 7300)
+        #expect(manager.status(forHost: host.value) == nil && store.storedHosts().isEmpty, "kept after an hour unrouted")
+        #expect(!FileManager.default.fileExists(atPath: store.keyPath(for: host)))
     }
 
     @Test func theLocalCAModeRenewsBeforeExpiry() async throws {

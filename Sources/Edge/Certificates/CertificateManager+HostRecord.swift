@@ -18,6 +18,9 @@ extension CertificateManager {
         var inProgress = false
         /// The status last handed to the status hook, to report only changes.
         var reported: CertificateStatus?
+        /// Since when the route table has not had this host (nil while routed): its certificate is
+        /// deleted after ``Schedule/forgetUnroutedAfter``.
+        var unroutedSince: Date?
 
         init(host: CertificateHostName, nextAttempt: Date?) {
             self.host = host

@@ -73,6 +73,7 @@ extension CertificateManager {
             return (due, changes)
         }
         changes.forEach(report)
+        forgetUnroutedHosts(now: now)
         // The route table is asked outside the lock: it may take locks of its own.
         for host in due where isKnownHost(host.value) {
             let queued = state.withLock { state -> Bool in
@@ -85,6 +86,38 @@ extension CertificateManager {
                 logger.info("certificate due", metadata: ["host": "\(host)"])
                 requests.continuation.yield(host)
             }
+        }
+    }
+}
+
+extension CertificateManager {
+    /// Deletes the certificates of hosts the route table has not had for ``Schedule/forgetUnroutedAfter``
+    /// (a removed custom domain, a deleted project), so they are neither renewed nor kept.
+    func forgetUnroutedHosts(now: Date) {
+        let hosts = state.withLock { Array($0.records.keys) }
+        // The route table is asked outside the lock: it may take locks of its own.
+        let routed = Set(hosts.filter { isKnownHost($0) })
+        let forgotten = state.withLock { state -> [CertificateHostName] in
+            var forgotten: [CertificateHostName] = []
+            for (name, var record) in state.records {
+                if routed.contains(name) {
+                    record.unroutedSince = nil
+                } else if let since = record.unroutedSince {
+                    if now.timeIntervalSince(since) >= CertificateManager.timeInterval(schedule.forgetUnroutedAfter), !record.inProgress {
+                        state.records[name] = nil
+                        forgotten.append(record.host)
+                        continue
+                    }
+                } else {
+                    record.unroutedSince = now
+                }
+                state.records[name] = record
+            }
+            return forgotten
+        }
+        for host in forgotten {
+            store.remove(host)
+            logger.info("certificate of a host no longer routed deleted", metadata: ["host": "\(host)"])
         }
     }
 }

@@ -56,6 +56,9 @@ extension CertificateManager {
         public var fallbackValidity: Duration
         /// How many ACME issuances may run at once (each holds an HTTP client and polls the CA).
         public var maximumConcurrentIssuances: Int
+        /// A host no longer routed this long loses its certificate (files and record); a short absence
+        /// (an app between deploys, Pomegranate restarting) keeps it.
+        public var forgetUnroutedAfter: Duration
 
         public init(
             renewBefore: Duration = .seconds(30 * 86_400),
@@ -64,7 +67,8 @@ extension CertificateManager {
             checkInterval: Duration = .seconds(60),
             localCertificateValidity: Duration = .seconds(7 * 86_400),
             fallbackValidity: Duration = .seconds(365 * 86_400),
-            maximumConcurrentIssuances: Int = 4
+            maximumConcurrentIssuances: Int = 4,
+            forgetUnroutedAfter: Duration = .seconds(7 * 86_400)
         ) {
             self.renewBefore = renewBefore
             self.retryInitial = retryInitial
@@ -73,6 +77,7 @@ extension CertificateManager {
             self.localCertificateValidity = localCertificateValidity
             self.fallbackValidity = fallbackValidity
             self.maximumConcurrentIssuances = max(1, maximumConcurrentIssuances)
+            self.forgetUnroutedAfter = forgetUnroutedAfter
         }
 
         /// The pause before attempt `failures + 1`: ``retryInitial`` doubled per earlier failure, capped.

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Glibc
 
 /// The edge's certificate files: the ACME account key and one chain + key per host name.
 ///
@@ -65,6 +66,12 @@ public struct CertificateStore: Sendable {
     public func save(_ bundle: CertificateBundle, for host: CertificateHostName) throws(EdgeCertificateError) {
         try CertificateFiles.writeAtomically(Array(bundle.privateKeyPEM.utf8), to: keyPath(for: host))
         try CertificateFiles.writeAtomically(Array(bundle.chainPEM.utf8), to: chainPath(for: host))
+    }
+
+    /// Deletes the certificate and key of `host` (missing files are fine).
+    public func remove(_ host: CertificateHostName) {
+        unlink(chainPath(for: host))
+        unlink(keyPath(for: host))
     }
 
     /// The hosts with a chain file, in name order. Files whose names are not valid host names are ignored.
