@@ -37,6 +37,20 @@ extension ControlPlane {
                         details: ["to": "v\(target.version)", "release": "v\(result.release.version)"])
             return result
         }
+
+        // A restart: the serving build and configuration start as a new release next to the old one, which
+        // retires once the new one is healthy (zero downtime, like every deploy).
+        v1.post("deployments/:uuid/restart") { _, context in
+            let (deployment, project) = try await requireDeployment(context)
+            guard let live = try await store.releases(deploymentUUID: deployment.uuid, for: try context.viewer())?.first(where: { $0.status == .live }) else {
+                throw APIError(.conflict, code: "not_running", "\(deployment.name) has no live release to restart: push first")
+            }
+            let result = try await redeploy(deployment, base: live, reason: "restart of v\(live.version)",
+                                            createdBy: context.authentication?.user.username, config: deployment.config)
+            await audit(context, "deployment.restarted", target: "\(project.name)/\(deployment.name)",
+                        details: ["release": "v\(result.release.version)"])
+            return result
+        }
     }
 
     /// Runs `base`'s build again with `config` as a new release. The deployment's stored configuration is

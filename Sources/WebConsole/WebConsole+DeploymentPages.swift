@@ -52,6 +52,15 @@ extension WebConsole {
             }
             return try await deploymentPage(uuid, context, notice: "Rolled back.", output: reply.json["output"] as? [String] ?? [])
         }
+        router.post("deployments/:uuid/restart") { request, context in
+            guard context.user != nil else { return context.signInRedirect(request) }
+            guard let uuid = Self.uuid(context) else { return notFound(context) }
+            let reply = try await call(.POST, "/deployments/\(uuid)/restart", context, timeout: .seconds(180))
+            guard reply.succeeded else {
+                return try await deploymentPage(uuid, context, status: .init(code: reply.status), problem: reply.errorMessage)
+            }
+            return try await deploymentPage(uuid, context, notice: "Restarted.", output: reply.json["output"] as? [String] ?? [])
+        }
         router.post("deployments/:uuid/domains") { request, context in
             guard context.user != nil else { return context.signInRedirect(request) }
             guard let uuid = Self.uuid(context) else { return notFound(context) }

@@ -255,6 +255,14 @@ try:
     wait_for(lambda: app_body(app_url) == "hello from python\n", message="v1's greeting after the rollback")
     shot("deployment-rolled-back")
 
+    step("restart: new instances replace the old ones")
+    before = driver.find_element(By.CSS_SELECTOR, "section[aria-labelledby=instances-heading] tbody td a").text
+    driver.find_element(By.ID, "restart").click()
+    expect_text("Restarted.", "the restart", seconds=180)
+    after = driver.find_element(By.CSS_SELECTOR, "section[aria-labelledby=instances-heading] tbody td a").text
+    check(after != before, f"the same instance {before} after a restart")
+    check(app_body(app_url) == "hello from python\n", "the app after the restart")
+
     step("output is escaped: a token named like a script renders inert")
     go("/account")
     fill("token-name", "<script>alert(1)</script>")
