@@ -50,6 +50,7 @@ public struct ControlPlane: Sendable {
         addProjectRoutes(to: v1)
         addReleaseRoutes(to: v1)
         addRuntimeRoutes(to: v1)
+        addMetricsRoutes(to: v1)
         addDomainRoutes(to: v1)
         let admin = v1.group("admin")
         addAdminRoutes(to: admin)

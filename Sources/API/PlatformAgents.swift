@@ -71,6 +71,13 @@ public struct PlatformAgents: Sendable {
         }
     }
 
+    /// A deployment's memory and CPU over the last hour (the minute in progress last).
+    func usage(deploymentID: UUID) async throws -> [Paastech_Pomegranate_V1_UsageMinute] {
+        var request = Paastech_Pomegranate_V1_UsageRequest()
+        request.deploymentID = deploymentID.uuidString.lowercased()
+        return try await PomegranateConnection.withClient(socketPath: pomegranateSocket) { try await $0.instances.usage(request).minutes }
+    }
+
     /// Every deployment Pomegranate runs.
     func allStatuses() async throws -> [Paastech_Pomegranate_V1_DeploymentStatus] {
         try await PomegranateConnection.withClient(socketPath: pomegranateSocket) {

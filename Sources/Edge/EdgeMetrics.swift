@@ -1,3 +1,4 @@
+import Foundation
 import Metrics
 import Synchronization
 
@@ -11,6 +12,8 @@ public final class EdgeMetrics: Sendable {
     final class Deployment: Sendable {
         let requests: [Counter]
         let duration: Timer
+        /// The last hour, minute by minute, for the console's charts.
+        let traffic = TrafficCounters()
 
         init(name: String) {
             requests = (1...5).map {
@@ -21,7 +24,10 @@ public final class EdgeMetrics: Sendable {
 
         func record(status: UInt, seconds: Double?) {
             requests[Int(min(max(status / 100, 1), 5)) - 1].increment()
-            if let seconds { duration.recordNanoseconds(Int64(seconds * 1e9)) }
+            if let seconds {
+                duration.recordNanoseconds(Int64(seconds * 1e9))
+                traffic.record(status: status, seconds: seconds)
+            }
         }
     }
 
@@ -35,8 +41,27 @@ public final class EdgeMetrics: Sendable {
     func deployment(_ name: String) -> Deployment {
         if let known = deployments.withLock({ $0[name] }) { return known }
         let made = Deployment(name: name)
-        return deployments.withLock { $0[name, default: made] }
+        return deployments.withLock { deployments in
+            if let known = deployments[name] { return known }
+            deployments[name] = made
+            return made
+        }
     }
+
+    /// The last hour of `name`'s traffic, minute by minute, the minute in progress last; empty for a
+    /// deployment that had no request since the edge started.
+    public func traffic(of name: String, now: Date = Date()) -> [TrafficMinute] {
+        guard let known = deployments.withLock({ $0[name] }) else { return [] }
+        return known.traffic.history() + [known.traffic.current(start: Self.minuteStart(now))]
+    }
+
+    /// Closes the minute that just ended for every deployment (``TrafficSampler``, once a minute).
+    func closeMinute(endingAt now: Date) {
+        let start = Self.minuteStart(now) - 60
+        for deployment in deployments.withLock({ Array($0.values) }) { deployment.traffic.close(start: start) }
+    }
+
+    static func minuteStart(_ date: Date) -> Int64 { Int64(date.timeIntervalSince1970) / 60 * 60 }
 
     /// A request the edge answered itself.
     func localAnswer(status: UInt) { local.record(status: status, seconds: nil) }

@@ -60,6 +60,11 @@ struct InstancesService: Paastech_Pomegranate_V1_Instances.SimpleServiceProtocol
         -> Paastech_Pomegranate_V1_ActivityResponse {
         try await core.reportActivity(request: request, context: context)
     }
+
+    func usage(request: Paastech_Pomegranate_V1_UsageRequest, context: ServerContext) async throws
+        -> Paastech_Pomegranate_V1_UsageResponse {
+        try await core.usage(request: request, context: context)
+    }
 }
 
 struct LogsService: Paastech_Pomegranate_V1_Logs.SimpleServiceProtocol {

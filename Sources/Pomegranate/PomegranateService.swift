@@ -117,6 +117,20 @@ public struct PomegranateService: Sendable {
         return Paastech_Pomegranate_V1_ActivityResponse()
     }
 
+    public func usage(request: Paastech_Pomegranate_V1_UsageRequest, context: ServerContext) async throws
+        -> Paastech_Pomegranate_V1_UsageResponse {
+        let deploymentID = try Self.mapped { try RequestValidation.uuid("deployment_id", request.deploymentID) }
+        var response = Paastech_Pomegranate_V1_UsageResponse()
+        response.minutes = await supervisor.usage(deploymentID: deploymentID).map { minute in
+            var message = Paastech_Pomegranate_V1_UsageMinute()
+            message.startUnix = minute.start
+            message.memoryBytes = minute.memoryBytes
+            message.cpuSeconds = minute.cpuSeconds
+            return message
+        }
+        return response
+    }
+
     public func logs(request: Paastech_Pomegranate_V1_LogsRequest, response: RPCWriter<Paastech_Pomegranate_V1_LogLine>,
                      context: ServerContext) async throws {
         let deploymentID = try Self.mapped { try RequestValidation.uuid("deployment_id", request.deploymentID) }

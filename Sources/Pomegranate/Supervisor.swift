@@ -25,6 +25,10 @@ public actor Supervisor {
     var routes = RouteTable(version: 0, routes: [])
     /// When each deployment last had traffic, as the edge reports it (``reportActivity(deploymentIDs:)``).
     var lastActivity: [String: ContinuousClock.Instant] = [:]
+    /// Each deployment's last hour of memory and CPU use (``sampleUsage(now:)``).
+    var usageHistory: [String: [UsageMinute]] = [:]
+    /// Each running sandbox's CPU time at the last sample, to count the minute's use.
+    var cpuAtLastSample: [String: Duration] = [:]
 
     public init(runner: SandboxRunner, layout: PomegranateLayout, settings: SupervisorSettings,
                 eventLoops: any EventLoopGroup, logger: Logger) throws(PomegranateError) {

@@ -74,12 +74,26 @@ public enum Paastech_Pomegranate_V1_Instances: Sendable {
                 type: .unary
             )
         }
+        /// Namespace for "Usage" metadata.
+        public enum Usage: Sendable {
+            /// Request type for "Usage".
+            public typealias Input = Paastech_Pomegranate_V1_UsageRequest
+            /// Response type for "Usage".
+            public typealias Output = Paastech_Pomegranate_V1_UsageResponse
+            /// Descriptor for "Usage".
+            public static let descriptor = GRPCCore.MethodDescriptor(
+                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "paastech.pomegranate.v1.Instances"),
+                method: "Usage",
+                type: .unary
+            )
+        }
         /// Descriptors for all methods in the "paastech.pomegranate.v1.Instances" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             Scale.descriptor,
             Status.descriptor,
             Wake.descriptor,
-            ReportActivity.descriptor
+            ReportActivity.descriptor,
+            Usage.descriptor
         ]
     }
 }
@@ -174,6 +188,24 @@ extension Paastech_Pomegranate_V1_Instances {
             request: GRPCCore.StreamingServerRequest<Paastech_Pomegranate_V1_ActivityReport>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Paastech_Pomegranate_V1_ActivityResponse>
+
+        /// Handle the "Usage" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The deployment's memory and CPU over the last hour, minute by minute; the minute in progress last.
+        ///
+        /// - Parameters:
+        ///   - request: A streaming request of `Paastech_Pomegranate_V1_UsageRequest` messages.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A streaming response of `Paastech_Pomegranate_V1_UsageResponse` messages.
+        func usage(
+            request: GRPCCore.StreamingServerRequest<Paastech_Pomegranate_V1_UsageRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.StreamingServerResponse<Paastech_Pomegranate_V1_UsageResponse>
     }
 
     /// Service protocol for the "paastech.pomegranate.v1.Instances" service.
@@ -252,6 +284,24 @@ extension Paastech_Pomegranate_V1_Instances {
             request: GRPCCore.ServerRequest<Paastech_Pomegranate_V1_ActivityReport>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Paastech_Pomegranate_V1_ActivityResponse>
+
+        /// Handle the "Usage" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The deployment's memory and CPU over the last hour, minute by minute; the minute in progress last.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Paastech_Pomegranate_V1_UsageRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A response containing a single `Paastech_Pomegranate_V1_UsageResponse` message.
+        func usage(
+            request: GRPCCore.ServerRequest<Paastech_Pomegranate_V1_UsageRequest>,
+            context: GRPCCore.ServerContext
+        ) async throws -> GRPCCore.ServerResponse<Paastech_Pomegranate_V1_UsageResponse>
     }
 
     /// Simple service protocol for the "paastech.pomegranate.v1.Instances" service.
@@ -328,6 +378,24 @@ extension Paastech_Pomegranate_V1_Instances {
             request: Paastech_Pomegranate_V1_ActivityReport,
             context: GRPCCore.ServerContext
         ) async throws -> Paastech_Pomegranate_V1_ActivityResponse
+
+        /// Handle the "Usage" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The deployment's memory and CPU over the last hour, minute by minute; the minute in progress last.
+        ///
+        /// - Parameters:
+        ///   - request: A `Paastech_Pomegranate_V1_UsageRequest` message.
+        ///   - context: Context providing information about the RPC.
+        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
+        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
+        ///     to an internal error.
+        /// - Returns: A `Paastech_Pomegranate_V1_UsageResponse` to respond with.
+        func usage(
+            request: Paastech_Pomegranate_V1_UsageRequest,
+            context: GRPCCore.ServerContext
+        ) async throws -> Paastech_Pomegranate_V1_UsageResponse
     }
 }
 
@@ -379,6 +447,17 @@ extension Paastech_Pomegranate_V1_Instances.StreamingServiceProtocol {
                 )
             }
         )
+        router.registerHandler(
+            forMethod: Paastech_Pomegranate_V1_Instances.Method.Usage.descriptor,
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Paastech_Pomegranate_V1_UsageRequest>(),
+            serializer: GRPCProtobuf.ProtobufSerializer<Paastech_Pomegranate_V1_UsageResponse>(),
+            handler: { request, context in
+                try await self.usage(
+                    request: request,
+                    context: context
+                )
+            }
+        )
     }
 }
 
@@ -423,6 +502,17 @@ extension Paastech_Pomegranate_V1_Instances.ServiceProtocol {
         context: GRPCCore.ServerContext
     ) async throws -> GRPCCore.StreamingServerResponse<Paastech_Pomegranate_V1_ActivityResponse> {
         let response = try await self.reportActivity(
+            request: GRPCCore.ServerRequest(stream: request),
+            context: context
+        )
+        return GRPCCore.StreamingServerResponse(single: response)
+    }
+
+    public func usage(
+        request: GRPCCore.StreamingServerRequest<Paastech_Pomegranate_V1_UsageRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.StreamingServerResponse<Paastech_Pomegranate_V1_UsageResponse> {
+        let response = try await self.usage(
             request: GRPCCore.ServerRequest(stream: request),
             context: context
         )
@@ -478,6 +568,19 @@ extension Paastech_Pomegranate_V1_Instances.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Paastech_Pomegranate_V1_ActivityResponse> {
         return GRPCCore.ServerResponse<Paastech_Pomegranate_V1_ActivityResponse>(
             message: try await self.reportActivity(
+                request: request.message,
+                context: context
+            ),
+            metadata: [:]
+        )
+    }
+
+    public func usage(
+        request: GRPCCore.ServerRequest<Paastech_Pomegranate_V1_UsageRequest>,
+        context: GRPCCore.ServerContext
+    ) async throws -> GRPCCore.ServerResponse<Paastech_Pomegranate_V1_UsageResponse> {
+        return GRPCCore.ServerResponse<Paastech_Pomegranate_V1_UsageResponse>(
+            message: try await self.usage(
                 request: request.message,
                 context: context
             ),
@@ -582,6 +685,29 @@ extension Paastech_Pomegranate_V1_Instances {
             deserializer: some GRPCCore.MessageDeserializer<Paastech_Pomegranate_V1_ActivityResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Paastech_Pomegranate_V1_ActivityResponse>) async throws -> Result
+        ) async throws -> Result where Result: Sendable
+
+        /// Call the "Usage" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The deployment's memory and CPU over the last hour, minute by minute; the minute in progress last.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Paastech_Pomegranate_V1_UsageRequest` message.
+        ///   - serializer: A serializer for `Paastech_Pomegranate_V1_UsageRequest` messages.
+        ///   - deserializer: A deserializer for `Paastech_Pomegranate_V1_UsageResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        func usage<Result>(
+            request: GRPCCore.ClientRequest<Paastech_Pomegranate_V1_UsageRequest>,
+            serializer: some GRPCCore.MessageSerializer<Paastech_Pomegranate_V1_UsageRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Paastech_Pomegranate_V1_UsageResponse>,
+            options: GRPCCore.CallOptions,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Paastech_Pomegranate_V1_UsageResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -733,6 +859,40 @@ extension Paastech_Pomegranate_V1_Instances {
                 onResponse: handleResponse
             )
         }
+
+        /// Call the "Usage" method.
+        ///
+        /// > Source IDL Documentation:
+        /// >
+        /// > The deployment's memory and CPU over the last hour, minute by minute; the minute in progress last.
+        ///
+        /// - Parameters:
+        ///   - request: A request containing a single `Paastech_Pomegranate_V1_UsageRequest` message.
+        ///   - serializer: A serializer for `Paastech_Pomegranate_V1_UsageRequest` messages.
+        ///   - deserializer: A deserializer for `Paastech_Pomegranate_V1_UsageResponse` messages.
+        ///   - options: Options to apply to this RPC.
+        ///   - handleResponse: A closure which handles the response and returns its result to
+        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+        ///       already finished.
+        /// - Returns: The result of `handleResponse`.
+        public func usage<Result>(
+            request: GRPCCore.ClientRequest<Paastech_Pomegranate_V1_UsageRequest>,
+            serializer: some GRPCCore.MessageSerializer<Paastech_Pomegranate_V1_UsageRequest>,
+            deserializer: some GRPCCore.MessageDeserializer<Paastech_Pomegranate_V1_UsageResponse>,
+            options: GRPCCore.CallOptions = .defaults,
+            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Paastech_Pomegranate_V1_UsageResponse>) async throws -> Result = { response in
+                try response.message
+            }
+        ) async throws -> Result where Result: Sendable {
+            try await self.client.unary(
+                request: request,
+                descriptor: Paastech_Pomegranate_V1_Instances.Method.Usage.descriptor,
+                serializer: serializer,
+                deserializer: deserializer,
+                options: options,
+                onResponse: handleResponse
+            )
+        }
     }
 }
 
@@ -847,6 +1007,35 @@ extension Paastech_Pomegranate_V1_Instances.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Paastech_Pomegranate_V1_ActivityReport>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Paastech_Pomegranate_V1_ActivityResponse>(),
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Usage" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The deployment's memory and CPU over the last hour, minute by minute; the minute in progress last.
+    ///
+    /// - Parameters:
+    ///   - request: A request containing a single `Paastech_Pomegranate_V1_UsageRequest` message.
+    ///   - options: Options to apply to this RPC.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func usage<Result>(
+        request: GRPCCore.ClientRequest<Paastech_Pomegranate_V1_UsageRequest>,
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Paastech_Pomegranate_V1_UsageResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        try await self.usage(
+            request: request,
+            serializer: GRPCProtobuf.ProtobufSerializer<Paastech_Pomegranate_V1_UsageRequest>(),
+            deserializer: GRPCProtobuf.ProtobufDeserializer<Paastech_Pomegranate_V1_UsageResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -979,6 +1168,39 @@ extension Paastech_Pomegranate_V1_Instances.ClientProtocol {
             metadata: metadata
         )
         return try await self.reportActivity(
+            request: request,
+            options: options,
+            onResponse: handleResponse
+        )
+    }
+
+    /// Call the "Usage" method.
+    ///
+    /// > Source IDL Documentation:
+    /// >
+    /// > The deployment's memory and CPU over the last hour, minute by minute; the minute in progress last.
+    ///
+    /// - Parameters:
+    ///   - message: request message to send.
+    ///   - metadata: Additional metadata to send, defaults to empty.
+    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
+    ///   - handleResponse: A closure which handles the response and returns its result to
+    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
+    ///       already finished.
+    /// - Returns: The result of `handleResponse`.
+    public func usage<Result>(
+        _ message: Paastech_Pomegranate_V1_UsageRequest,
+        metadata: GRPCCore.Metadata = [:],
+        options: GRPCCore.CallOptions = .defaults,
+        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Paastech_Pomegranate_V1_UsageResponse>) async throws -> Result = { response in
+            try response.message
+        }
+    ) async throws -> Result where Result: Sendable {
+        let request = GRPCCore.ClientRequest<Paastech_Pomegranate_V1_UsageRequest>(
+            message: message,
+            metadata: metadata
+        )
+        return try await self.usage(
             request: request,
             options: options,
             onResponse: handleResponse

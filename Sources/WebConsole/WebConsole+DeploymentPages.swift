@@ -110,6 +110,7 @@ extension WebConsole {
             row["started"] = Self.shortDate(instance["started_at"])
             return row
         }
+        let metrics = try await call(.GET, "/deployments/\(uuid)/metrics", context)
         let config = deployment.json["config"] as? [String: Any] ?? [:]
         let environment = (config["env"] as? [String: String] ?? [:]).sorted { $0.key < $1.key }.map { ["name": $0.key, "value": $0.value] }
         var values = deployment.json
@@ -118,8 +119,9 @@ extension WebConsole {
         values["env"] = environment
         values["releases"] = releaseRows
         values["domains"] = domains
+        values["charts"] = Chart.deploymentCharts(metrics.json["minutes"] as? [[String: Any]] ?? [])
         values["state"] = runtime.succeeded ? runtime.json["state"] as? String ?? "unknown" : "unknown"
-        values["sleepAfter"] = runtime.json["sleep_after_seconds"] as? Int ?? 0
+        if let sleepAfter = runtime.json["sleep_after_seconds"] as? Int, sleepAfter > 0 { values["sleepAfter"] = sleepAfter }
         values["instanceRows"] = instances
         values["noInstances"] = instances.isEmpty
         values["output"] = output

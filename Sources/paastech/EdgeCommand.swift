@@ -48,6 +48,7 @@ struct EdgeCommand: AsyncParsableCommand {
             logger.notice("HTTPS certificates come from a local CA: trust it (curl --cacert) to avoid warnings", metadata: ["ca": "\(path)"])
         }
 
+        let edgeMetrics = EdgeMetrics()
         let pomegranateSocket = configuration.paths.pomegranateSocket
         let sleeping = SleepingDeployments(routes: routes, logger: logger, wake: PomegranateInstances.wake(socketPath: pomegranateSocket))
 
@@ -60,7 +61,7 @@ struct EdgeCommand: AsyncParsableCommand {
                            let served = certificates.serverCertificate(forServerName: name)
                            return (served.chain, served.privateKey)
                        },
-                       sleeping: sleeping, logger: logger,
+                       metrics: edgeMetrics, sleeping: sleeping, logger: logger,
                        onListening: { _ in
                            try? notifier.ready()
                            try? notifier.status("serving")
@@ -69,7 +70,8 @@ struct EdgeCommand: AsyncParsableCommand {
             ActivityReporter(sleeping: sleeping, report: PomegranateInstances.reportActivity(socketPath: pomegranateSocket)),
             APIAliasWatcher(client: api, routes: routes, logger: logger),
             certificates,
-            ActivatedHTTPServer(router: Self.internalRouter(metrics: registry, certificates: certificates),
+            TrafficSampler(metrics: edgeMetrics),
+            ActivatedHTTPServer(router: Self.internalRouter(metrics: registry, traffic: edgeMetrics, certificates: certificates),
                                 socket: internalFD, logger: logger),
             WatchdogService(notifier: notifier, logger: logger),
         ]
@@ -89,9 +91,16 @@ struct EdgeCommand: AsyncParsableCommand {
         }
     }
 
-    /// `GET /metrics` (Prometheus) and `GET /internal/v1/certificates` (each host's certificate state).
-    static func internalRouter(metrics: PrometheusCollectorRegistry, certificates: CertificateManager) -> Router<BasicRequestContext> {
+    /// `GET /metrics` (Prometheus), `GET /internal/v1/certificates` (each host's certificate state) and
+    /// `GET /internal/v1/traffic/<deployment>` (its last hour, minute by minute, for the console).
+    static func internalRouter(metrics: PrometheusCollectorRegistry, traffic: EdgeMetrics,
+                               certificates: CertificateManager) -> Router<BasicRequestContext> {
         let router = Router()
+        router.get("internal/v1/traffic/:deployment") { _, context in
+            let minutes = traffic.traffic(of: context.parameters.get("deployment") ?? "")
+            let data = try JSONEncoder().encode(["minutes": minutes])
+            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
         router.get("metrics") { _, _ in
             var buffer: [UInt8] = []
             metrics.emit(into: &buffer)

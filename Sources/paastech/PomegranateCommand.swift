@@ -42,6 +42,7 @@ struct PomegranateCommand: AsyncParsableCommand {
         let services: [any Service] = [
             PomegranateServer(service: PomegranateService(supervisor: supervisor, settings: settings), socket: socket),
             SleepScheduler(supervisor: supervisor),
+            UsageSampler(supervisor: supervisor),
             WatchdogService(notifier: notifier, logger: logger),
         ]
         // The socket is bound and listening: connections queue until the server takes them.

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+import urllib.request
 
 from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException
@@ -103,6 +104,17 @@ def latest_mail_token(address):
             if found:
                 return found.group(1)
     return None
+
+
+def api_get(path):
+    """The API as the signed-in browser user (the console's cookie holds the user's API session)."""
+    token = next((c["value"] for c in driver.get_cookies() if c["name"] == "paastech_console"), "")
+    request = urllib.request.Request(dev["api_url"] + "/v1" + path, headers={"Authorization": "Bearer " + token})
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:
+            return response.read().decode()
+    except Exception as error:
+        return str(error)
 
 
 def fetch(url, data=None, cookies=None):
@@ -220,6 +232,22 @@ try:
     download = driver.find_element(By.LINK_TEXT, "Download").get_attribute("href")
     status, body = fetch(download, cookies=session)
     check(status == 200 and "GET /?live=1" in body, f"the downloaded log ({status}) lacks the request")
+
+    step("the last hour's charts show the app's requests, latency and memory")
+    driver.get(deployment_url)
+    charts = {c.find_element(By.TAG_NAME, "strong").text: c.find_element(By.TAG_NAME, "svg")
+              for c in driver.find_elements(By.CSS_SELECTOR, "figure.chart")}
+    check(sorted(charts) == ["5xx errors", "CPU", "Latency", "Memory", "Requests"], f"charts: {sorted(charts)}")
+    metrics = api_get("/deployments/" + deployment_url.rsplit("/", 1)[1] + "/metrics")
+    check(re.search(r"peak [1-9]", charts["Requests"].get_attribute("aria-label")),
+          "no requests charted: " + charts["Requests"].get_attribute("aria-label") + "\nthe API's metrics: " + metrics)
+    check(int(charts["Latency"].get_attribute("data-points")) >= 1, "no latency charted")
+    check(int(charts["Memory"].get_attribute("data-points")) >= 1 and "peak 0 " not in charts["Memory"].get_attribute("aria-label"),
+          "no memory charted: " + charts["Memory"].get_attribute("aria-label"))
+    shot("deployment-charts")
+    driver.find_element(By.LINK_TEXT, "Logs").click()
+    wait_for(lambda: driver.find_elements(By.ID, "log"), message="the logs page again")
+    time.sleep(1)  # its event stream is open
 
     step("a push's build output shows live on the logs page while the push runs")
     with open(os.path.join(tree, "paastech.toml"), "w") as manifest:
