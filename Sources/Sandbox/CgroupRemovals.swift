@@ -41,6 +41,13 @@ final class CgroupRemovals: Sendable {
         }
     }
 
+    /// Returns once no removal at all is under way.
+    func waitUntilIdle() async {
+        while let removal = state.withLock({ $0.pending.values.first?.removal }) {
+            await removal.value
+        }
+    }
+
     /// Returns once no removal of `name` is under way.
     func waitUntilRemoved(_ name: CgroupName) async {
         while let removal = state.withLock({ $0.pending[name]?.removal }) {
