@@ -97,7 +97,7 @@ public final class RunningSandbox: Sendable {
                 if let ready { continuation.resume(returning: ready) }
             }
         }
-        let events = cgroup.events()
+        let events = cgroup.events(memoryLimit: limits.memoryBytes)
         releaseNetwork()
         runner.cgroupRemovals.remove(cgroup)
         let exit = SandboxExit(status: status, events: events, limits: limits,
