@@ -67,6 +67,13 @@ final class CgroupPool: Sendable {
         }
     }
 
+    /// Returns once the refill started so far has finished.
+    func waitUntilRefilled() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            queue.async { continuation.resume() }
+        }
+    }
+
     /// Removes every spare and stops refilling.
     func close() {
         let spares = state.withLock { state -> [SpareCgroup] in

@@ -27,6 +27,11 @@ extension RootFilesystem {
         if options.cgroupView != .none {
             operations += [.makeDirectory("/sys"), .makeDirectory("/sys/fs"), .makeDirectory("/sys/fs/cgroup")]
         }
+        // cgroup v1: the controllers' mount points too, in the read-only template root, so that a sandbox mounts
+        // only the controllers themselves (no tmpfs to hold them, no directories, no remount).
+        if case .legacy(let controllers) = options.cgroupView {
+            operations += controllers.map { .makeDirectory("/sys/fs/cgroup/\($0)") }
+        }
         // /dev is shared by the sandboxes of a template: nothing in it is writable but the devices, and
         // noatime keeps reading it from being a signal between them.
         operations += dev().map { operation in
@@ -48,12 +53,14 @@ extension RootFilesystem {
         operations += identityFiles.map { .writeFile("/run/etc/\($0.name)", contents: $0.contents) }
         // Read-only for good: the whole tmpfs, not just this mount of it.
         operations.append(.mount(source: nil, target: "/run", type: nil, flags: UInt(MS_REMOUNT | MS_RDONLY) | runFlags, data: nil))
-        // The mount points are the template's; only directories inside the sandbox's own mounts (the
-        // cgroup controllers' in its /sys/fs/cgroup tmpfs) are made here.
-        let mountPoints: Set<String> = ["/tmp", "/proc", "/sys", "/sys/fs", "/sys/fs/cgroup"]
+        // The mount points are the template's: no directories are made here. On cgroup v1 the template has
+        // the controllers' directories, so the tmpfs that holds them in a root built from scratch is left out.
         operations += (tmp() + dev().filter(Self.isPerSandboxDevMount) + proc() + sys()).filter { operation in
-            if case .makeDirectory(let path, _) = operation { return !mountPoints.contains(path) }
-            return true
+            switch operation {
+            case .makeDirectory: false
+            case .mount(_, "/sys/fs/cgroup", _, _, _): options.cgroupView == .unified
+            default: true
+            }
         }
         return operations
     }

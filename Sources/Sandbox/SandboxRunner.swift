@@ -164,11 +164,14 @@ public final class SandboxRunner: Sendable {
         }
     }
 
-    /// Returns once the teardown of every sandbox that has ended so far (cgroup removal, mount namespace
-    /// release: done in the background after the exit is reported) has finished.
-    public func waitForBackgroundTeardown() async {
+    /// Returns once the background work started so far has finished: the teardown of ended sandboxes (cgroup
+    /// removal, mount namespace release: after their exit was reported) and the refills of the pools of
+    /// network namespaces and spare cgroups.
+    public func waitForBackgroundWork() async {
         await cgroupRemovals.waitUntilIdle()
         await MountNamespaceHold.waitUntilReleased()
+        await network.withLock({ $0 })?.pool.waitUntilRefilled()
+        await cgroupPool?.waitUntilRefilled()
     }
 
     /// Runs the sandbox to completion.
