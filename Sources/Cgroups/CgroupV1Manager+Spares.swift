@@ -13,6 +13,8 @@ public struct SpareCgroup: Sendable {
     public let limits: ResourceLimits
     /// The placeholder directory of each controller in use.
     let paths: [LegacyController: String]
+    /// Controllers co-mounted with an earlier one (`cpu,cpuacct`): their directory is that one's, renamed with it.
+    let aliases: Set<LegacyController>
 }
 
 extension CgroupV1Manager {
@@ -26,21 +28,26 @@ extension CgroupV1Manager {
         try limits.validate()
         let parent = isBuild ? "builds" : "apps"
         var paths: [LegacyController: String] = [:]
+        var aliases: Set<LegacyController> = []
         do throws(CgroupError) {
             for controller in controllers {
                 guard let base = bases[controller] else { continue }
                 let path = joinPath(base, parent, Self.sparePrefix + tag)
-                guard try SystemCall.makeDirectory(path, missingParentHint: "call prepare() first") else {
-                    throw CgroupError.systemCall(SystemCallError(operation: "mkdir(\(path))", errno: EEXIST))
+                if !(try SystemCall.makeDirectory(path, missingParentHint: "call prepare() first")) {
+                    // Only a co-mounted controller may find its directory made already: by us, just now.
+                    guard paths.contains(where: { !aliases.contains($0.key) && Self.isSameDirectory($0.value, path) }) else {
+                        throw CgroupError.systemCall(SystemCallError(operation: "mkdir(\(path))", errno: EEXIST))
+                    }
+                    aliases.insert(controller)
                 }
                 paths[controller] = path
                 try CgroupDirectory(opening: path).apply(limits.legacyWrites(for: controller))
             }
         } catch {
-            for path in paths.values { _ = try? SystemCall.removeDirectory(path) }
+            for (controller, path) in paths where !aliases.contains(controller) { _ = try? SystemCall.removeDirectory(path) }
             throw error
         }
-        return SpareCgroup(isBuild: isBuild, limits: limits, paths: paths)
+        return SpareCgroup(isBuild: isBuild, limits: limits, paths: paths, aliases: aliases)
     }
 
     /// Renames `spare` to `name` in every controller and opens it. A spare whose directory disappeared, or
@@ -56,6 +63,10 @@ extension CgroupV1Manager {
             var leaves: [LegacyController: CgroupDirectory] = [:]
             for controller in controllers {
                 guard let from = spare.paths[controller], let to = leafPath(name, in: controller) else { continue }
+                if spare.aliases.contains(controller) {
+                    leaves[controller] = try CgroupDirectory(opening: to)  // renamed with the controller it shares
+                    continue
+                }
                 do throws(SystemCallError) {
                     try SystemCall.retryingInterrupts("rename(\(from), \(to))") { rename(from, to) }
                 } catch {
@@ -73,7 +84,15 @@ extension CgroupV1Manager {
 
     /// Removes a spare that will not be claimed.
     public func discard(_ spare: SpareCgroup) {
-        for path in spare.paths.values { _ = try? SystemCall.removeDirectory(path) }
+        for (controller, path) in spare.paths where !spare.aliases.contains(controller) {
+            _ = try? SystemCall.removeDirectory(path)
+        }
+    }
+
+    /// Whether two paths name one directory (through the symlinks of co-mounted controllers).
+    static func isSameDirectory(_ first: String, _ second: String) -> Bool {
+        var a = stat(), b = stat()
+        return stat(first, &a) == 0 && stat(second, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino
     }
 
     /// Removes spares left by an earlier process (empty directories; one in use cannot be removed).
