@@ -141,10 +141,10 @@ public final class SandboxRunner: Sendable {
             return RunningSandbox(id: options.id, isBuild: options.isBuild, process: process, cgroup: cgroup, limits: limits,
                                   address: reservation?.1.address.description, egress: egress, identity: identity, runner: self,
                                   mountNamespace: MountNamespaceHold(pid: process.pid)) {
-                if let (network, attachment) = finalReservation { network.release(attachment) }
+                if let (network, attachment) = finalReservation { network.release(attachment, of: options.id) }
             }
         } catch {
-            if let (network, attachment) = reservation { network.release(attachment) }
+            if let (network, attachment) = reservation { network.release(attachment, of: options.id) }
             try? await cgroups.remove(cgroup)
             throw error
         }
