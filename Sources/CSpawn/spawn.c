@@ -19,7 +19,6 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -195,7 +194,10 @@ long paastech_clone3_vm(struct clone_args *args, size_t size, int (*fn)(void *),
 #define PAASTECH_HAVE_CLONE3_VM 1
 #endif
 
-enum { vm_child_stack_size = 256 * 1024 };
+/// The CLONE_VM child's stack: a buffer in paastech_spawn's own frame, which stays put while CLONE_VFORK
+/// suspends the calling thread. No mmap/munmap per spawn (the munmap of a multi-threaded process
+/// interrupts its other CPUs to flush their TLBs). The child needs a few KB.
+enum { vm_child_stack_size = 64 * 1024 };
 
 int paastech_spawn(const struct paastech_spawn_plan *plan, struct paastech_child *child) {
     int report[2], release[2] = { -1, -1 };
@@ -217,11 +219,9 @@ int paastech_spawn(const struct paastech_spawn_plan *plan, struct paastech_child
     }
     // Like posix_spawn: when the parent has nothing to do before the exec, share its memory instead of
     // copying its page tables (a Swift server's are large), and wait for the exec.
-    void *stack = MAP_FAILED;
 #ifdef PAASTECH_HAVE_CLONE3_VM
-    if (!plan->wait_for_parent) {
-        stack = mmap(NULL, vm_child_stack_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-    }
+    _Alignas(64) char vm_child_stack[vm_child_stack_size];
+    int share_memory = !plan->wait_for_parent;
 #endif
     // A session is born in the target's pid namespace: setns(CLONE_NEWPID) changes only where this
     // thread's children are born. The thread's own namespace is restored right after the clone (and
@@ -232,7 +232,6 @@ int paastech_spawn(const struct paastech_spawn_plan *plan, struct paastech_child
         if (own_pid_namespace < 0 || setns(plan->join_pidfd, CLONE_NEWPID) < 0) {
             int error = errno;
             if (own_pid_namespace >= 0) close(own_pid_namespace);
-            if (stack != MAP_FAILED) munmap(stack, vm_child_stack_size);
             close(report[0]); close(report[1]);
             if (release[0] >= 0) { close(release[0]); close(release[1]); }
             return -error;
@@ -244,9 +243,9 @@ int paastech_spawn(const struct paastech_spawn_plan *plan, struct paastech_child
     pthread_sigmask(SIG_SETMASK, &all, &previous);
     long pid;
 #ifdef PAASTECH_HAVE_CLONE3_VM
-    if (stack != MAP_FAILED) {
+    if (share_memory) {
         args.flags |= CLONE_VM | CLONE_VFORK;
-        args.stack = (uint64_t)(uintptr_t)stack;
+        args.stack = (uint64_t)(uintptr_t)vm_child_stack;
         args.stack_size = vm_child_stack_size;
         struct vm_child_arguments arguments = { plan, report[1] };
         pid = paastech_clone3_vm(&args, sizeof args, vm_child, &arguments);
@@ -263,7 +262,6 @@ int paastech_spawn(const struct paastech_spawn_plan *plan, struct paastech_child
     }
     int error = errno;
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
-    if (stack != MAP_FAILED) munmap(stack, vm_child_stack_size);
     if (own_pid_namespace >= 0) {
         (void)setns(own_pid_namespace, CLONE_NEWPID);  // our own namespace: always allowed
         close(own_pid_namespace);

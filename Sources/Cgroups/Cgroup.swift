@@ -62,7 +62,9 @@ public final class Cgroup: Sendable {
     }
 
     /// The cgroup's limit counters; zero for a counter the kernel does not offer.
-    public func events() -> CgroupEvents {
+    /// - Parameter memoryLimit: The memory limit written at creation, when the caller knows it (saves a read
+    ///   on cgroup v1).
+    public func events(memoryLimit: UInt64? = nil) -> CgroupEvents {
         switch layout {
         case .unified(let leaf):
             let memory = (try? leaf.readKeyedValues("memory.events")) ?? [:]
@@ -80,7 +82,7 @@ public final class Cgroup: Sendable {
             // With memory+swap limited to the memory limit, the memsw counter is charged first and fails
             // first, and kernel 6.x keeps no failcnt for it (seen on 6.18): a peak at the limit still shows
             // that the limit was hit.
-            if failures == 0, let peak = number("memory.max_usage_in_bytes"), let limit = number("memory.limit_in_bytes"),
+            if failures == 0, let peak = number("memory.max_usage_in_bytes"), let limit = memoryLimit.map(Self.pageRounded) ?? number("memory.limit_in_bytes"),
                peak >= limit {
                 failures = 1
             }
@@ -91,6 +93,12 @@ public final class Cgroup: Sendable {
                 pidsMaxHits: Int(counter: pids["max"])
             )
         }
+    }
+
+    /// A memory limit as the kernel keeps it: whole pages.
+    static func pageRounded(_ bytes: UInt64) -> UInt64 {
+        let page = UInt64(getpagesize())
+        return bytes - bytes % page
     }
 
     /// Memory in use now, in bytes (v2 `memory.current`, v1 `memory.usage_in_bytes`); nil when unavailable.

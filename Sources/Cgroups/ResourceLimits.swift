@@ -1,5 +1,5 @@
 /// The limits of one cgroup. `nil` means no limit for that resource.
-public struct ResourceLimits: Sendable, Equatable, CustomStringConvertible {
+public struct ResourceLimits: Sendable, Hashable, CustomStringConvertible {
     /// The most memory the cgroup's processes may use, in bytes. Swap is always off for sandboxes.
     public var memoryBytes: UInt64?
     /// CPU time as a number of cores, e.g. `0.5` for half a core; enforced per 100 ms period.

@@ -85,7 +85,8 @@ extension SystemCall {
         return try readAll(fd, path: path)
     }
 
-    /// Reads `fd` to end of file.
+    /// Reads `fd` to end of file. A read that does not fill the buffer ends it: cgroup interface files are
+    /// seq_files, which fill a read as far as they have data (one read instead of two per small file).
     static func readAll(_ fd: Int32, path: String) throws(CgroupError) -> String {
         var bytes: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
@@ -98,8 +99,8 @@ extension SystemCall {
             } catch {
                 throw .readFailed(path: path, error)
             }
-            if count == 0 { return String(decoding: bytes, as: UTF8.self) }
             bytes.append(contentsOf: buffer[0..<count])
+            if count < buffer.count { return String(decoding: bytes, as: UTF8.self) }
         }
     }
 }

@@ -20,13 +20,16 @@ final class CgroupRemovals: Sendable {
     }
 
     /// Starts removing `cgroup` (killing anything left in it) and returns at once.
-    func remove(_ cgroup: Cgroup) {
+    /// - Parameter first: Other clean-up of the same sandbox to run first, in the background too (a new sandbox
+    ///   of the same name waits for it as for the removal).
+    func remove(_ cgroup: Cgroup, after first: @escaping @Sendable () -> Void = {}) {
         state.withLock { state in
             state.started += 1
             let number = state.started
             let previous = state.pending[cgroup.name]?.removal
             let removal = Task { [self] in
                 await previous?.value
+                first()
                 do {
                     try await manager.remove(cgroup)
                 } catch {
@@ -38,6 +41,13 @@ final class CgroupRemovals: Sendable {
                 }
             }
             state.pending[cgroup.name] = (number, removal)
+        }
+    }
+
+    /// Returns once no removal at all is under way.
+    func waitUntilIdle() async {
+        while let removal = state.withLock({ $0.pending.values.first?.removal }) {
+            await removal.value
         }
     }
 

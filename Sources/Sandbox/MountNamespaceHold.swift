@@ -24,6 +24,13 @@ final class MountNamespaceHold: Sendable {
         if remaining >= 0 { close(remaining) }
     }
 
+    /// Returns once every namespace let go so far has been torn down.
+    static func waitUntilReleased() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            queue.async { continuation.resume() }
+        }
+    }
+
     /// Lets the namespace go, tearing it down on a background queue.
     func releaseInBackground() {
         let taken = fd.withLock { fd -> Int32 in

@@ -66,6 +66,13 @@ final class NetworkPool: Sendable {
         }
     }
 
+    /// Returns once the refill started so far has finished.
+    func waitUntilRefilled() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            queue.async { continuation.resume() }
+        }
+    }
+
     /// Makes entries in the background until `capacity` are ready.
     func fill() {
         guard capacity > 0 else { return }

@@ -72,8 +72,8 @@ public final class RunningSandbox: Sendable {
         try SandboxProcess.duplicateFD(pid: pid, pidfd: process.pidfd, targetFD: 3 + Int32(index))
     }
 
-    /// Waits for the sandbox to end, reports limit hits, releases its address and removes its cgroup (in the
-    /// background, after this returns; a new sandbox of the same id waits for it).
+    /// Waits for the sandbox to end, reports limit hits, releases its address and removes its cgroup (both in the
+    /// background, after this returns; a new sandbox of the same id waits for them).
     public func waitForExit() async -> SandboxExit {
         let status = await process.waitForExit()
         let mustCleanUp = ending.withLock { ending -> Bool in
@@ -97,9 +97,15 @@ public final class RunningSandbox: Sendable {
                 if let ready { continuation.resume(returning: ready) }
             }
         }
-        let events = cgroup.events()
-        releaseNetwork()
-        runner.cgroupRemovals.remove(cgroup)
+        let events = cgroup.events(memoryLimit: limits.memoryBytes)
+        // The address goes back in the background with the cgroup (a new sandbox of this id waits for both);
+        // an egress block is lifted here, so that no address is blocked for longer than its sandbox ran.
+        if egress {
+            runner.cgroupRemovals.remove(cgroup, after: releaseNetwork)
+        } else {
+            releaseNetwork()
+            runner.cgroupRemovals.remove(cgroup)
+        }
         let exit = SandboxExit(status: status, events: events, limits: limits,
                                killedAfterGracePeriod: killedAfterGracePeriod.load(ordering: .acquiring))
         let waiting = ending.withLock { ending -> [CheckedContinuation<SandboxExit, Never>] in

@@ -87,10 +87,12 @@ final class SandboxNetwork: Sendable {
         try instances.attach(namespacePID: pid, hostInterface: attachment.hostInterface, address: attachment.address)
     }
 
-    /// After the sandbox ended: the veth pair goes with its namespace (an explicit delete would
-    /// wait ~19 ms for RCU), so only the address and the egress block are released.
-    func release(_ attachment: Attachment) {
+    /// After sandbox `id` ended: the veth pair goes with its namespace (an explicit delete would
+    /// wait ~19 ms for RCU), so only the address and the egress block are released. The address only while
+    /// `id` still holds it: the release may run in the background, after a reconcile freed it for another.
+    func release(_ attachment: Attachment, of id: String) {
         if !attachment.egress { try? firewall.setEgress(address: attachment.address, allowed: true) }
+        guard allocator.allocations[attachment.address] == id else { return }
         try? allocator.release(attachment.address)
     }
 

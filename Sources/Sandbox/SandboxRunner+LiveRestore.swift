@@ -59,7 +59,7 @@ extension SandboxRunner {
         return RunningSandbox(id: id, isBuild: isBuild, process: process, cgroup: cgroup, limits: limits.resourceLimits,
                               address: parsedAddress?.description, egress: address == nil || egress, identity: identity,
                               runner: self) {
-            if let (network, attachment) = finalReservation { network.release(attachment) }
+            if let (network, attachment) = finalReservation { network.release(attachment, of: id) }
         }
     }
 

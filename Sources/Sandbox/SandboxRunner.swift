@@ -24,6 +24,8 @@ public final class SandboxRunner: Sendable {
     private let network = Mutex<SandboxNetwork?>(nil)
     /// Cgroups of ended sandboxes being removed in the background.
     let cgroupRemovals: CgroupRemovals
+    /// cgroup v1 leaves made ahead of time; nil on cgroup v2 or when not wanted.
+    let cgroupPool: CgroupPool?
     /// Template roots the sandboxes' children copy.
     let templates: RootTemplates
 
@@ -45,8 +47,9 @@ public final class SandboxRunner: Sendable {
     ///   - network: Where bridged sandboxes' network lives.
     ///   - cgroups: The cgroup backend; by default the one that fits this host, below this process's cgroup.
     ///   - logger: For warnings about clean-up and the seccomp policy.
+    ///   - spareCgroups: cgroup v1: leaves to keep made ahead of time per set of limits (see ``CgroupPool``).
     public init(initExecutable: String, stagingRoot: String, network: NetworkSettings = NetworkSettings(),
-                cgroups: (any CgroupManager)? = nil, logger: Logger = Logger(label: "sandbox")) throws {
+                cgroups: (any CgroupManager)? = nil, logger: Logger = Logger(label: "sandbox"), spareCgroups: Int = 2) throws {
         self.initExecutable = initExecutable
         networkSettings = network
         self.stagingRoot = stagingRoot
@@ -62,6 +65,7 @@ public final class SandboxRunner: Sendable {
         try manager.prepare()
         self.cgroups = manager
         cgroupRemovals = CgroupRemovals(manager: manager, logger: logger)
+        cgroupPool = spareCgroups > 0 ? (manager as? CgroupV1Manager).map { CgroupPool(capacity: spareCgroups, manager: $0, logger: logger) } : nil
         templates = RootTemplates(stagingRoot: stagingRoot, rootOptions: SpawnRequest.defaultRootOptions, logger: logger)
         seccomp = try SeccompProgram.compile()
         if !seccomp.unresolvedSyscalls.isEmpty {
@@ -71,15 +75,18 @@ public final class SandboxRunner: Sendable {
     }
 
     /// A runner with the default locations, for the command line.
-    /// - Parameter networkPoolSize: Network namespaces to keep wired ahead of time; none by default, as a
-    ///   one-off command starts at most one sandbox.
-    public static func shared(networkPoolSize: Int = 0) throws -> SandboxRunner {
+    /// - Parameters:
+    ///   - networkPoolSize: Network namespaces to keep wired ahead of time; none by default, as a one-off
+    ///     command starts at most one sandbox.
+    ///   - spareCgroups: cgroup v1 leaves to keep made ahead of time; none by default, for the same reason.
+    public static func shared(networkPoolSize: Int = 0, spareCgroups: Int = 0) throws -> SandboxRunner {
         guard let initExecutable = SandboxPaths.initExecutable() else {
             throw SandboxError.missingInit
         }
         var network = NetworkSettings()
         network.poolSize = networkPoolSize
-        return try SandboxRunner(initExecutable: initExecutable, stagingRoot: "/run/paastech/sandbox-root", network: network)
+        return try SandboxRunner(initExecutable: initExecutable, stagingRoot: "/run/paastech/sandbox-root", network: network,
+                                 spareCgroups: spareCgroups)
     }
 
     /// Starts the sandbox in a cgroup of its own and returns once its init runs the command.
@@ -102,7 +109,7 @@ public final class SandboxRunner: Sendable {
 
         let limits = options.limits.resourceLimits
         await cgroupRemovals.waitUntilRemoved(name)
-        let cgroup = try cgroups.create(name, limits: limits)
+        let cgroup = try cgroupPool?.take(name, isBuild: options.isBuild, limits: limits) ?? cgroups.create(name, limits: limits)
         // cgroup v2: born in its cgroup. v1: it moves itself there first, before it execs anything.
         request.cgroupFD = cgroup.directoryFD
         request.cgroupAttachFDs = cgroup.selfAttachDirectoryFDs
@@ -134,10 +141,10 @@ public final class SandboxRunner: Sendable {
             return RunningSandbox(id: options.id, isBuild: options.isBuild, process: process, cgroup: cgroup, limits: limits,
                                   address: reservation?.1.address.description, egress: egress, identity: identity, runner: self,
                                   mountNamespace: MountNamespaceHold(pid: process.pid)) {
-                if let (network, attachment) = finalReservation { network.release(attachment) }
+                if let (network, attachment) = finalReservation { network.release(attachment, of: options.id) }
             }
         } catch {
-            if let (network, attachment) = reservation { network.release(attachment) }
+            if let (network, attachment) = reservation { network.release(attachment, of: options.id) }
             try? await cgroups.remove(cgroup)
             throw error
         }
@@ -155,6 +162,16 @@ public final class SandboxRunner: Sendable {
             existing = created
             return created
         }
+    }
+
+    /// Returns once the background work started so far has finished: the teardown of ended sandboxes (cgroup
+    /// removal, mount namespace release: after their exit was reported) and the refills of the pools of
+    /// network namespaces and spare cgroups.
+    public func waitForBackgroundWork() async {
+        await cgroupRemovals.waitUntilIdle()
+        await MountNamespaceHold.waitUntilReleased()
+        await network.withLock({ $0 })?.pool.waitUntilRefilled()
+        await cgroupPool?.waitUntilRefilled()
     }
 
     /// Runs the sandbox to completion.
@@ -184,3 +201,4 @@ public final class SandboxRunner: Sendable {
         }
     }
 }
+

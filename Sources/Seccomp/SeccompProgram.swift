@@ -51,21 +51,37 @@ public struct SeccompProgram: Sendable, Equatable {
             try context.addRule(action: action, syscall: number, conditions: rule.conditions,
                                 description: "\(rule) [\(number)]")
         }
+        // Calls newer than the policy are answered by a short prefix (newerCallsPrefix) instead of one
+        // libseccomp rule per number: about 600 fewer instructions for the kernel to check, convert and
+        // JIT-compile in every sandbox's child (~0.1 ms of each start).
+        var filter = try context.exportBPF()
         if newest < policy.newerSyscallLimit {
-            let newerAction = SeccompFilterContext.errnoAction(policy.newerSyscallErrno)
-            for number in (newest + 1)...policy.newerSyscallLimit {
-                try context.addRule(action: newerAction, syscall: number, conditions: [],
-                                    description: "system call \(number): fail with errno \(policy.newerSyscallErrno)")
-            }
+            filter = Self.newerCallsPrefix(newest: UInt32(newest), limit: UInt32(policy.newerSyscallLimit),
+                                           errno: policy.newerSyscallErrno) + filter
         }
-
-        let filter = try context.exportBPF()
         let size = MemoryLayout<sock_filter>.size
         guard !filter.isEmpty, filter.count % size == 0, filter.count / size <= Int(BPF_MAXINSNS) else {
             throw SeccompError(.invalidPolicy, operation: "libseccomp produced \(filter.count) bytes of BPF",
                                hint: "the kernel accepts 1 to \(BPF_MAXINSNS) instructions of \(size) bytes; lower newerSyscallLimit")
         }
         return SeccompProgram(filter: filter, newestPolicySyscall: newest, unresolvedSyscalls: unresolved)
+    }
+
+    /// Instructions put before libseccomp's program: on the native architecture, a call numbered
+    /// `newest + 1 ... limit` fails with `errno`; everything else (other architectures, x32 numbers,
+    /// numbers above `limit`) falls through to libseccomp's program unchanged. Classic BPF jumps are
+    /// relative, so the program after it needs no fixing up.
+    static func newerCallsPrefix(newest: UInt32, limit: UInt32, errno: Int32) -> [UInt8] {
+        let load = UInt16(BPF_LD | BPF_W | BPF_ABS), greater = UInt16(BPF_JMP | BPF_JGT | BPF_K)
+        let instructions: [sock_filter] = [
+            sock_filter(code: load, jt: 0, jf: 0, k: 4),  // seccomp_data.arch
+            sock_filter(code: UInt16(BPF_JMP | BPF_JEQ | BPF_K), jt: 0, jf: 4, k: seccomp_arch_native()),
+            sock_filter(code: load, jt: 0, jf: 0, k: 0),  // seccomp_data.nr
+            sock_filter(code: greater, jt: 0, jf: 2, k: newest),
+            sock_filter(code: greater, jt: 1, jf: 0, k: limit),
+            sock_filter(code: UInt16(BPF_RET | BPF_K), jt: 0, jf: 0, k: SeccompFilterContext.errnoAction(errno)),
+        ]
+        return instructions.withUnsafeBytes { Array($0) }
     }
 
     /// Each name's number on the native architecture, and the names without one.

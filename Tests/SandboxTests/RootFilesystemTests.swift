@@ -83,16 +83,21 @@ struct RootFilesystemTests {
             operations.compactMap { if case .mount(_, let target, _, _, _) = $0 { return target }; return nil }
         }
         #expect(mounts(template).contains("/usr") && mounts(template).contains("/init") && mounts(template).contains("/dev"))
-        #expect(template.contains(.touch("/etc/passwd")), "a placeholder, not the identity itself")
+        #expect(template.contains(.symlink(to: "/run/etc/passwd", at: "/etc/passwd")), "a link to the sandbox's own, not the identity itself")
         #expect(!template.contains { if case .writeFile(_, let contents, _) = $0 { return contents.contains("60001") }; return false })
         #expect(template.contains(.characterDevice("/dev/null", major: 1, minor: 3)))
-        for perSandbox in ["/tmp", "/proc", "/dev/pts", "/dev/shm", "/sys/fs/cgroup", "/sys/fs/cgroup/memory", "/run"] {
+        for perSandbox in ["/tmp", "/proc", "/dev/pts", "/dev/shm", "/sys/fs/cgroup/memory", "/run"] {
             #expect(mounts(sandbox).contains(perSandbox), "\(perSandbox)")
             #expect(!mounts(template).contains(perSandbox), "\(perSandbox)")
         }
         #expect(sandbox.contains(.writeFile("/run/etc/hostname", contents: "web-1\n")))
-        #expect(sandbox.contains(.mount(source: "/run/etc/passwd", target: "/etc/passwd", type: nil, flags: UInt(MS_BIND), data: nil)))
-        #expect(sandbox.contains(.makeDirectory("/sys/fs/cgroup/memory")), "inside the sandbox's own tmpfs")
+        #expect(sandbox.contains(.mount(source: nil, target: "/run", type: nil, flags: UInt(MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC), data: nil)),
+                "identity files read-only")
+        #expect(template.contains(.makeDirectory("/sys/fs/cgroup/memory")), "the controller's mount point is the template's")
+        #expect(!mounts(sandbox).contains("/sys/fs/cgroup") && !mounts(template).contains("/sys/fs/cgroup"),
+                "cgroup v1: no tmpfs to hold the controllers")
+        #expect(!sandbox.contains { if case .makeDirectory(let path, _) = $0 { return path != "/run/etc" }; return false },
+                "every mount point is the template's")
         #expect(!sandbox.contains(.makeDirectory("/proc")), "the template's mount point")
         #expect(!mounts(sandbox).contains("/app"), "host paths are not visible inside the copy")
         #expect(root.hostMounts().map(\.target) == ["/app"])
