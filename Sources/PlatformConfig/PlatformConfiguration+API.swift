@@ -4,7 +4,7 @@ extension PlatformConfiguration {
         /// `listen`: `host:port` for HTTP when not socket-activated; IPv6 as `[::1]:8081`.
         public var listen = "127.0.0.1:8081"
         /// `internal_allowed_users`: OS users whose `SO_PEERCRED` uid may use the internal socket.
-        public var internalAllowedUsers = ["root", "paastech-git"]
+        public var internalAllowedUsers = ["root", "paastech-git", "paastech-edge"]
         /// `trusted_proxies`: peer addresses whose `X-Forwarded-For` header is believed.
         public var trustedProxies = ["127.0.0.1", "::1"]
         /// `session_ttl_hours`: how long a console login lasts.

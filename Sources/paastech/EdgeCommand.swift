@@ -128,6 +128,8 @@ struct EdgeCommand: AsyncParsableCommand {
         func tcp(_ name: String, _ address: String) throws -> Int32 {
             if let socket = activated.first(where: { $0.name == name }) { return socket.fd }
             let (host, port) = try HostPort.parse(address)
+            // paastech-edge.socket listens on 80 and 443 under one name: each is known by its port.
+            if let socket = activated.first(where: { ListeningSocket.localPort($0.fd) == port }) { return socket.fd }
             return try ListeningSocket.bindTCP(host: host, port: port, backlog: 4096)
         }
         let http = try tcp("http", configuration.edge.httpListen)

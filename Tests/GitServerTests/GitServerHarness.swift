@@ -183,13 +183,8 @@ struct GitServerHarness: Sendable {
     }
 
     static func localPort(of fd: Int32) throws -> Int {
-        var address = sockaddr_in()
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let result = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        guard result == 0 else { throw HarnessError("getsockname failed: errno \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
+        guard let port = ListeningSocket.localPort(fd) else { throw HarnessError("getsockname failed: errno \(errno)") }
+        return port
     }
 }
 

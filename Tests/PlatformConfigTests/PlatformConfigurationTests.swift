@@ -25,7 +25,7 @@ import Testing
         #expect(configuration.database.connectionInfo == "")
         #expect(configuration.database.poolSize == 8)
         #expect(configuration.api.listen == "127.0.0.1:8081")
-        #expect(configuration.api.internalAllowedUsers == ["root", "paastech-git"])
+        #expect(configuration.api.internalAllowedUsers == ["root", "paastech-git", "paastech-edge"])
         #expect(configuration.api.trustedProxies == ["127.0.0.1", "::1"])
         #expect(configuration.mail.sendmail == ["/usr/sbin/sendmail", "-t", "-i"])
         #expect(configuration.log.level == .info)

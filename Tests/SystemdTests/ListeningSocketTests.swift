@@ -16,6 +16,17 @@ struct ListeningSocketTests {
         close(client)
     }
 
+    @Test func theLocalPortTellsApartTheSocketsOfOneUnit() throws {
+        let first = try ListeningSocket.bindTCP(host: "127.0.0.1", port: 0)
+        let second = try ListeningSocket.bindTCP(host: "127.0.0.1", port: 0)
+        let unix = try ListeningSocket.bindUnix(path: "/tmp/paastech-localport-\(getpid()).sock", mode: 0o600)
+        defer { close(first); close(second); close(unix); unlink("/tmp/paastech-localport-\(getpid()).sock") }
+        let ports = [ListeningSocket.localPort(first), ListeningSocket.localPort(second)]
+        #expect(ports.allSatisfy { ($0 ?? 0) > 0 } && ports[0] != ports[1])
+        #expect(ListeningSocket.localPort(unix) == nil)
+        #expect(ListeningSocket.localPort(-1) == nil)
+    }
+
     @Test func tcpOnIPv6Loopback() throws {
         let fd: Int32
         do {

@@ -46,19 +46,8 @@ func checked(_ result: Int32, _ operation: String) throws -> Int32 {
 
 /// The local port of a bound TCP socket.
 func localPort(of fd: Int32) throws -> Int {
-    var address = sockaddr_storage()
-    var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-    try withUnsafeMutablePointer(to: &address) { pointer in
-        try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-            _ = try checked(getsockname(fd, socketAddress, &length), "getsockname")
-        }
-    }
-    switch Int32(address.ss_family) {
-    case AF_INET:
-        return withUnsafeBytes(of: address) { Int(UInt16(bigEndian: $0.load(as: sockaddr_in.self).sin_port)) }
-    default:
-        return withUnsafeBytes(of: address) { Int(UInt16(bigEndian: $0.load(as: sockaddr_in6.self).sin6_port)) }
-    }
+    guard let port = ListeningSocket.localPort(fd) else { throw SystemCallError(operation: "getsockname(\(fd))", errno: errno) }
+    return port
 }
 
 /// Reads from `fd` until end of file.
