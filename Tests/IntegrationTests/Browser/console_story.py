@@ -96,14 +96,24 @@ def log_in(login, password, succeeds=True):
         wait_for(lambda: "/login" not in driver.current_url, message=login + " to be logged in")
 
 
-def latest_mail_token(address):
+def latest_mail_token(address, page="/verify-email"):
+    """The token of the newest mail to `address` that links to `page` of the console."""
     for path in sorted(glob.glob(os.path.join(dev["mail_directory"], "*")), key=os.path.getmtime, reverse=True):
         content = open(path, errors="replace").read()
         if address in content:
-            found = re.search(r"token=(ptn_[A-Za-z0-9_-]+)", content)
+            found = re.search(re.escape(page) + r"\?token=([A-Za-z0-9_-]+)", content)
             if found:
                 return found.group(1)
     return None
+
+
+def check_labels(page):
+    """Every visible form control has an accessible name (a label, aria-label or aria-labelledby)."""
+    unnamed = driver.execute_script("""
+        return [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+          .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby'))
+          .map(e => e.outerHTML.slice(0, 120));""")
+    check(not unnamed, page + ": controls without a label: " + repr(unnamed))
 
 
 def api_get(path):
@@ -154,6 +164,7 @@ try:
     step("sign up")
     go("/signup")
     shot("signup")
+    check_labels("sign-up")
     fill("username", user)
     fill("email", email)
     fill("password", password)
@@ -182,6 +193,7 @@ try:
     submit("form[action='/account/keys'] button[type=submit]")
     expect_text("Key added: SHA256:", "the key to be added")
     shot("account")
+    check_labels("account")
 
     step("create a project")
     go("/projects")
@@ -245,6 +257,13 @@ try:
     check(int(charts["Memory"].get_attribute("data-points")) >= 1 and "peak 0 " not in charts["Memory"].get_attribute("aria-label"),
           "no memory charted: " + charts["Memory"].get_attribute("aria-label"))
     shot("deployment-charts")
+    check_labels("deployment")
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+    driver.refresh()
+    shot("deployment-dark")
+    background = driver.execute_script("return getComputedStyle(document.body).backgroundColor")
+    check(background == "rgb(21, 23, 26)", "dark mode did not apply: " + background)
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [{"name": "prefers-color-scheme", "value": "light"}]})
     driver.find_element(By.LINK_TEXT, "Logs").click()
     wait_for(lambda: driver.find_elements(By.ID, "log"), message="the logs page again")
     time.sleep(1)  # its event stream is open
@@ -340,6 +359,24 @@ try:
     wait_for(lambda: driver.current_url.startswith(console + "/login"), message="the login page after logging out")
     status, body = fetch(console + "/projects", cookies=session)
     check(status == 303 and "webshop" not in body, f"the old session cookie still works after logging out ({status})")
+
+    step("a forgotten password is reset through the mailed link")
+    go("/forgot-password")
+    check_labels("forgotten password")
+    fill("email", email)
+    submit()
+    expect_text("Check your mail", "the forgotten-password answer")
+    token = latest_mail_token(email, "/reset-password")
+    check(token is not None, "no password reset mail")
+    go("/reset-password?token=" + token)
+    password = "another long enough password"
+    fill("password", password)
+    fill("password_again", password)
+    submit()
+    expect_text("Your password is changed", "the password change")
+    log_in(user, password)
+    driver.find_element(By.CSS_SELECTOR, "form[action='/logout'] button").click()
+    wait_for(lambda: driver.current_url.startswith(console + "/login"), message="the login page after logging out")
 
     step("an administrator disables the user")
     admin = dev["admin"]
