@@ -35,7 +35,11 @@ public final class EdgeMetrics: Sendable {
     func deployment(_ name: String) -> Deployment {
         if let known = deployments.withLock({ $0[name] }) { return known }
         let made = Deployment(name: name)
-        return deployments.withLock { $0[name, default: made] }
+        return deployments.withLock { deployments in
+            if let known = deployments[name] { return known }
+            deployments[name] = made
+            return made
+        }
     }
 
     /// A request the edge answered itself.
