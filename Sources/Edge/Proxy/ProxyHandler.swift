@@ -95,7 +95,9 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        idleTimer = ConnectionTimer(eventLoop: context.eventLoop) { [weak self] in self?.idleTimerExpired() }
+        if !isHTTP2 {  // a stream ends with its request
+            idleTimer = ConnectionTimer(eventLoop: context.eventLoop) { [weak self] in self?.idleTimerExpired() }
+        }
         upstreamTimer = ConnectionTimer(eventLoop: context.eventLoop) { [weak self] in
             guard let self, case .proxying(let exchange) = self.state else { return }
             self.upstreamTimedOut(exchange)
@@ -476,10 +478,10 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         }
     }
 
-    /// Not while pipelined requests wait, nor while the instance cannot take more, nor after an upgrade
-    /// request (what follows it belongs to the tunnel, if there is one).
+    /// Not while pipelined requests (or the decoder's error after them) wait, nor while the instance cannot
+    /// take more, nor after an upgrade request (what follows it belongs to the tunnel, if there is one).
     private var mayRead: Bool {
-        guard pipelined.isEmpty else { return false }
+        guard pipelined.isEmpty, pipelinedError == nil else { return false }
         guard case .proxying(let exchange) = state else { return true }
         if exchange.isUpgrade, exchange.requestEnded { return false }
         return exchange.upstream?.isWritable ?? false
