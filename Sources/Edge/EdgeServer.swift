@@ -139,15 +139,17 @@ public struct EdgeServer: Service {
             .get()
     }
 
-    /// HTTP/1.1 with pipelining serialised, the decoder's head limits (431 past them), leftover bytes kept
-    /// for protocol switches (an upgrade "handler" without upgraders does that), then the proxy.
+    /// HTTP/1.1 (``ProxyHandler`` serialises pipelined requests itself), the decoder's head limits (431 past them), leftover bytes kept
+    /// for protocol switches (an upgrade "handler" without upgraders does that), then the proxy. No outbound
+    /// header validation: every name and value the proxy writes was parsed (and so checked) by the decoder
+    /// on the way in, or is made by the edge itself.
     private static func addHTTP1(to channel: Channel, scheme: String, limits: NIOHTTPDecoderLimitConfiguration,
                                  environment: ProxyEnvironment) throws
     {
         let sync = channel.pipeline.syncOperations
         try sync.configureHTTPServerPipeline(
-            withPipeliningAssistance: true, withServerUpgrade: (upgraders: [], completionHandler: { _ in }),
-            withErrorHandling: false, withOutboundHeaderValidation: true,
+            withPipeliningAssistance: false, withServerUpgrade: (upgraders: [], completionHandler: { _ in }),
+            withErrorHandling: false, withOutboundHeaderValidation: false,
             withEncoderConfiguration: HTTPResponseEncoder.Configuration(), withDecoderLimitConfiguration: limits)
         try sync.addHandler(ProxyHandler(environment: environment, scheme: scheme, isHTTP2: false))
     }

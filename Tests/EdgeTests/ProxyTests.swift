@@ -164,6 +164,37 @@ struct ProxyTests {
         }
     }
 
+    @Test("pipelined requests are answered in order, a malformed one last in its turn")
+    func pipelining() async throws {
+        try await EdgeHarness.with { edge in
+            let shop = try edge.httpBackend("shop")
+            edge.route(["web.shop.apps.test": [shop]], version: 1)
+            #expect(try await eventually { try await edge.status("web.shop.apps.test") == 200 })
+            // All requests in one write; the statuses and bodies must come back in request order.
+            let script = #"""
+                import re, socket, sys
+                port = int(sys.argv[1])
+                shop = b"GET /%s HTTP/1.1\r\nHost: web.shop.apps.test\r\n\r\n"
+                s = socket.create_connection(("127.0.0.1", port), timeout=10)
+                s.sendall(shop % b"a" + shop % b"headers" + b"GET / HTTP/1.1\r\nHost: nothing.apps.test\r\n\r\n"
+                          + shop % b"b" + b"NOT HTTP\r\n\r\n")
+                data = b""
+                while True:
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                text = data.decode(errors="replace")
+                print(" ".join(re.findall(r"HTTP/1.1 (\d+)", text)))
+                print(text.count("x-forwarded-for"))
+                """#
+            let result = try await ProgramRun("/usr/bin/python3", ["-c", script, String(edge.httpPort)],
+                                              environment: ["PATH": "/usr/bin:/bin"], timeout: .seconds(30)).run()
+            let lines = result.stdoutText.split(separator: "\n").map(String.init)
+            #expect(lines == ["200 200 404 200 400", "1"], "\(result)")
+        }
+    }
+
     @Test("a WebSocket echo is proxied and keeps working across a route switch")
     func webSocketAcrossSwitch() async throws {
         try await EdgeHarness.with { edge in

@@ -48,42 +48,57 @@ enum ForwardedHeaders {
     /// `Expect` removed (the edge answers `100 Continue` itself), and a request id.
     static func upstreamRequest(_ head: HTTPRequestHead, origin: Origin, requestID: String) -> HTTPRequestHead {
         let upgrade = isUpgradeRequest(head)
-        var headers = head.headers
-        removeHopByHop(from: &headers, keepingTransferEncoding: true)
-        for name in untrusted { headers.remove(name: name) }
-        headers.remove(name: "expect")
-        headers.replaceOrAdd(name: "x-request-id", value: requestID)
-        headers.add(name: "x-forwarded-for", value: origin.clientIP)
-        headers.add(name: "x-real-ip", value: origin.clientIP)
-        headers.add(name: "x-forwarded-proto", value: origin.scheme)
-        headers.add(name: "x-forwarded-host", value: origin.host)
-        headers.add(name: "x-forwarded-port", value: String(origin.port))
-        headers.add(name: "forwarded", value: forwarded(origin))
-        if upgrade, let protocolName = head.headers.first(name: "upgrade") {
-            headers.add(name: "connection", value: "upgrade")
-            headers.add(name: "upgrade", value: protocolName)
+        // One pass over the client's headers (this runs for every request).
+        let connectionOptions = connectionOptions(head.headers)
+        var headers: [(String, String)] = []
+        headers.reserveCapacity(head.headers.count + 9)
+        for (name, value) in head.headers
+            where !isNamed(name, in: droppedFromRequests) && !isNamed(name, in: connectionOptions)
+        {
+            headers.append((name, value))
         }
-        return HTTPRequestHead(version: .http1_1, method: head.method, uri: String(originForm(head.uri).target), headers: headers)
+        headers.append(("x-request-id", requestID))
+        headers.append(("x-forwarded-for", origin.clientIP))
+        headers.append(("x-real-ip", origin.clientIP))
+        headers.append(("x-forwarded-proto", origin.scheme))
+        headers.append(("x-forwarded-host", origin.host))
+        headers.append(("x-forwarded-port", String(origin.port)))
+        headers.append(("forwarded", forwarded(origin)))
+        if upgrade, let protocolName = head.headers.first(name: "upgrade") {
+            headers.append(("connection", "upgrade"))
+            headers.append(("upgrade", protocolName))
+        }
+        let uri = head.uri.utf8.first == UInt8(ascii: "/") ? head.uri : String(originForm(head.uri).target)
+        return HTTPRequestHead(version: .http1_1, method: head.method, uri: uri, headers: HTTPHeaders(headers))
     }
 
     /// The response head sent to the client: hop-by-hop headers removed (the encoder frames the body
     /// itself), HSTS added on HTTPS, the request id echoed.
     static func clientResponse(_ head: HTTPResponseHead, hsts: String?, requestID: String, keepAlive: Bool) -> HTTPResponseHead {
-        var headers = head.headers
         let switching = head.status == .switchingProtocols
-        let upgradeProtocol = headers.first(name: "upgrade")
-        removeHopByHop(from: &headers, keepingTransferEncoding: false)
+        let upgradeProtocol = switching ? head.headers.first(name: "upgrade") : nil
+        // One pass over the instance's headers (this runs for every response).
+        let connectionOptions = connectionOptions(head.headers)
+        var headers: [(String, String)] = []
+        headers.reserveCapacity(head.headers.count + 3)
+        var hasHSTS = false
+        var hasRequestID = false
+        for (name, value) in head.headers
+            where !isNamed(name, in: droppedFromResponses) && !isNamed(name, in: connectionOptions)
+        {
+            headers.append((name, value))
+            if !hasHSTS, hsts != nil, isNamed(name, in: hstsName) { hasHSTS = true }
+            if !hasRequestID, isNamed(name, in: requestIDName) { hasRequestID = true }
+        }
         if switching, let upgradeProtocol {
-            headers.add(name: "connection", value: "upgrade")
-            headers.add(name: "upgrade", value: upgradeProtocol)
+            headers.append(("connection", "upgrade"))
+            headers.append(("upgrade", upgradeProtocol))
         } else if !keepAlive {
-            headers.add(name: "connection", value: "close")
+            headers.append(("connection", "close"))
         }
-        if let hsts, !headers.contains(name: "strict-transport-security") {
-            headers.add(name: "strict-transport-security", value: hsts)
-        }
-        if !headers.contains(name: "x-request-id") { headers.add(name: "x-request-id", value: requestID) }
-        return HTTPResponseHead(version: .http1_1, status: head.status, headers: headers)
+        if let hsts, !hasHSTS { headers.append(("strict-transport-security", hsts)) }
+        if !hasRequestID { headers.append(("x-request-id", requestID)) }
+        return HTTPResponseHead(version: .http1_1, status: head.status, headers: HTTPHeaders(headers))
     }
 
     /// `for=203.0.113.7;proto=https;host=shop.example.com` (RFC 7239; IPv6 and ports quoted).
@@ -115,13 +130,35 @@ enum ForwardedHeaders {
         value.utf8.contains(UInt8(ascii: ":")) ? "\"\(value)\"" : value
     }
 
-    /// Removes the hop-by-hop headers and every header named in `Connection`.
-    private static func removeHopByHop(from headers: inout HTTPHeaders, keepingTransferEncoding: Bool) {
-        let named = headers[canonicalForm: "connection"].map { $0.lowercased() }
-        for name in named where !name.isEmpty { headers.remove(name: String(name)) }
-        for name in hopByHop where !(keepingTransferEncoding && name == "transfer-encoding") {
-            headers.remove(name: name)
+    /// Not passed on to instances: hop-by-hop headers but `Transfer-Encoding` (the body is forwarded as
+    /// it came), what the edge sets itself, and `Expect` (the edge answers `100 Continue`).
+    private static let droppedFromRequests = hopByHop.filter { $0 != "transfer-encoding" } + untrusted + ["expect", "x-request-id"]
+    /// Not passed on to clients: hop-by-hop headers (the encoder frames the body itself).
+    private static let droppedFromResponses = Array(hopByHop)
+    private static let hstsName = ["strict-transport-security"]
+    private static let connectionName = ["connection"]
+    private static let hopByHopOptions = ["keep-alive", "upgrade"]
+    private static let requestIDName = ["x-request-id"]
+
+    /// The header names listed in `Connection`, lower-cased (hop-by-hop too).
+    private static func connectionOptions(_ headers: HTTPHeaders) -> [String] {
+        var plain = true  // only `Connection: keep-alive` or `upgrade`, which name headers removed anyway
+        for (name, value) in headers where isNamed(name, in: connectionName) {
+            plain = plain && isNamed(value, in: hopByHopOptions)
         }
+        if plain { return [] }
+        return headers[canonicalForm: "connection"].compactMap { $0.isEmpty ? nil : $0.lowercased() }
+    }
+
+    /// Whether `name` is one of `lowerCased` (ASCII lower-case names), ignoring case.
+    private static func isNamed(_ name: String, in lowerCased: [String]) -> Bool {
+        let count = name.utf8.count
+        for candidate in lowerCased where candidate.utf8.count == count {
+            if name.utf8.elementsEqual(candidate.utf8, by: { $0 == $1 || ($0 &- UInt8(ascii: "A") < 26 && $0 | 0x20 == $1) }) {
+                return true
+            }
+        }
+        return false
     }
 }
 

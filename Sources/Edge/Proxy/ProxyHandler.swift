@@ -4,7 +4,9 @@ import NIOHTTP1
 
 /// Proxies the requests of one client connection (or one HTTP/2 stream) to the instances its routes name.
 ///
-/// One request at a time (HTTP/1.1 pipelining is serialised by NIO's `HTTPServerPipelineHandler` in front).
+/// One request at a time: HTTP/1.1 requests pipelined behind the current one wait in a queue, and reading
+/// pauses while they do (NIO's `HTTPServerPipelineHandler` would pause reading after every request, which
+/// costs two `epoll_ctl` calls per request).
 /// For each request: route by `Host`, check limits, pick a backend (round robin, skipping quarantined ones),
 /// take an idle keep-alive connection to it or open one, forward the rewritten head and stream the body in
 /// both directions with backpressure. A refused connection, or a stale keep-alive connection closing before
@@ -37,7 +39,6 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         var responseStarted = false
         var status: UInt = 0
         var responseBytes = 0
-        var timeout: Scheduled<Void>?
         /// The instance's `101 Switching Protocols`, kept until its end arrives (then the tunnel starts).
         var switching: HTTPResponseHead?
 
@@ -74,8 +75,19 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private var state = State.idle
     private var context: ChannelHandlerContext?
     private var upstreamPool: UpstreamConnectionPool?
-    private var idleTimer: Scheduled<Void>?
+    /// Closes an idle connection (or one still dropping a refused body, with `idleTimerClosesWhileDiscarding`).
+    private var idleTimer: ConnectionTimer?
+    private var idleTimerClosesWhileDiscarding = false
+    /// Answers 504 when the instance does not start its response in time.
+    private var upstreamTimer: ConnectionTimer?
     private var pendingRead = false
+    /// Whether response parts were written to the client since the last flush.
+    private var clientUnflushed = false
+    /// Parts of requests pipelined behind the current one, delivered in turn once it is answered.
+    private var pipelined: [HTTPServerRequestPart] = []
+    private var deliveringPipelined = false
+    /// The decoder's error after the pipelined parts (nothing is decoded after it).
+    private var pipelinedError: HTTPParserError?
 
     init(environment: ProxyEnvironment, scheme: String, isHTTP2: Bool) {
         self.environment = environment
@@ -87,6 +99,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        if !isHTTP2 {  // a stream ends with its request
+            idleTimer = ConnectionTimer(eventLoop: context.eventLoop) { [weak self] in self?.idleTimerExpired() }
+        }
+        upstreamTimer = ConnectionTimer(eventLoop: context.eventLoop) { [weak self] in
+            guard let self, case .proxying(let exchange) = self.state else { return }
+            self.upstreamTimedOut(exchange)
+        }
         upstreamPool = environment.upstreamPool(on: context.eventLoop)
         if context.channel.isActive { connectionStarted(context: context) }
     }
@@ -103,14 +122,15 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        idleTimer?.cancel()
+        idleTimer?.stop()
+        upstreamTimer?.stop()
         self.context = nil
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        idleTimer?.cancel()
+        idleTimer?.stop()
+        upstreamTimer?.stop()
         if case .proxying(let exchange) = state {
-            exchange.timeout?.cancel()
             // The client left: the instance's answer has nowhere to go.
             exchange.upstream?.delegate = nil
             exchange.upstream?.close()
@@ -121,6 +141,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if let parserError = error as? HTTPParserError, !pipelined.isEmpty || !takesParts {
+            // A malformed request behind the current one: answered in its turn.
+            pipelinedError = parserError
+            return
+        }
         if let parserError = error as? HTTPParserError, case .idle = state {
             let response = parserError == .headerOverflow ? LocalResponse.headersTooLarge() : .badRequest("The request is malformed.")
             environment.metrics.localAnswer(status: response.status.code)
@@ -133,10 +158,40 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     // MARK: requests in
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        if !pipelined.isEmpty || !takesParts {
+            pipelined.append(part)
+            return
+        }
+        deliver(part)
+    }
+
+    private func deliver(_ part: HTTPServerRequestPart) {
+        switch part {
         case .head(let head): received(head: head)
         case .body(let body): received(body: body)
         case .end(let trailers): receivedEnd(trailers)
+        }
+    }
+
+    /// Whether a part read now is handled now: false once the current request has ended but its answer
+    /// has not (the part belongs to a pipelined request).
+    private var takesParts: Bool {
+        if case .proxying(let exchange) = state { return !exchange.requestEnded }
+        return true
+    }
+
+    /// Hands pipelined parts over while the state takes them.
+    private func deliverPipelined() {
+        guard !deliveringPipelined else { return }
+        deliveringPipelined = true
+        defer { deliveringPipelined = false }
+        while !pipelined.isEmpty, takesParts {
+            deliver(pipelined.removeFirst())
+        }
+        if pipelined.isEmpty, takesParts, let error = pipelinedError, let context {
+            pipelinedError = nil
+            errorCaught(context: context, error: error)
         }
     }
 
@@ -208,7 +263,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             if exchange.bodyBytes > exchange.pool.maxBodyBytes {
                 exchange.upstream?.delegate = nil
                 exchange.upstream?.close()
-                exchange.timeout?.cancel()
+                upstreamTimer?.cancel()
                 if exchange.responseStarted {
                     state = .closed
                     context?.close(promise: nil)
@@ -311,7 +366,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     }
 
     private func attach(_ upstream: UpstreamConnection, to exchange: Exchange) {
-        guard case .proxying(let current) = state, current === exchange, let context else {
+        guard case .proxying(let current) = state, current === exchange, context != nil else {
             // The client went away meanwhile: keep the connection for someone else.
             upstreamPool?.release(upstream)
             return
@@ -329,14 +384,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         if exchange.requestEnded, !endSent { upstream.write(.end(nil)) }
         upstream.flush()
         let timeout = environment.settings.upstreamTimeout
-        exchange.timeout?.cancel()  // a retry's clock starts afresh
-        exchange.timeout = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in
-            self?.upstreamTimedOut(exchange)
-        }
-        if pendingRead {
-            pendingRead = false
-            context.read()
-        }
+        upstreamTimer?.arm(in: timeout)  // a retry's clock starts afresh
+        resumeReading()
     }
 
     private func upstreamTimedOut(_ exchange: Exchange) {
@@ -348,7 +397,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     /// Answers the client with an error page instead of the instance's response.
     private func fail(_ exchange: Exchange, with response: LocalResponse) {
-        exchange.timeout?.cancel()
+        upstreamTimer?.cancel()
         record(exchange, status: response.status.code)
         state = exchange.requestEnded ? .idle : .discarding(close: true)
         var closing = response
@@ -364,7 +413,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         guard case .proxying(let exchange) = state, let context else { return }
         switch part {
         case .head(let head):
-            exchange.timeout?.cancel()
+            upstreamTimer?.cancel()
             exchange.upstream?.backend.markHealthy()
             exchange.responseStarted = true
             exchange.status = head.status.code
@@ -383,9 +432,11 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
                 response.headers.remove(name: "transfer-encoding")
             }
             context.write(wrapOutboundOut(.head(response)), promise: nil)
+            clientUnflushed = true
         case .body(let body):
             exchange.responseBytes += body.readableBytes
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+            clientUnflushed = true
         case .end(let trailers):
             if let switching = exchange.switching {
                 startTunnel(exchange, head: switching)
@@ -401,19 +452,22 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             // at once (channelInactive runs inside the write). If the instance answered before reading the
             // whole body, the rest of it is dropped.
             state = exchange.requestEnded ? .idle : .discarding(close: false)
+            clientUnflushed = false
             context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
             if exchange.requestEnded, case .idle = state { finishedResponse(keepAlive: keepAlive(exchange.clientHead)) }
         }
     }
 
     func upstreamReadComplete() {
+        guard clientUnflushed else { return }
+        clientUnflushed = false
         context?.flush()
     }
 
     func upstreamClosed(_ upstream: UpstreamConnection) {
         guard case .proxying(let exchange) = state, exchange.upstream === upstream else { return }
         exchange.upstream = nil
-        exchange.timeout?.cancel()
+        upstreamTimer?.cancel()
         if exchange.responseStarted {
             // Cut off mid-answer: the client must not take a truncated body for a whole one.
             record(exchange, status: exchange.status)
@@ -443,10 +497,25 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     // MARK: backpressure: read from the client only while the instance keeps up
 
     func read(context: ChannelHandlerContext) {
-        if case .proxying(let exchange) = state, exchange.upstream.map({ !$0.isWritable }) ?? true {
+        if mayRead {
+            context.read()
+        } else {
             pendingRead = true
-            return
         }
+    }
+
+    /// Not while pipelined requests (or the decoder's error after them) wait, nor while the instance cannot
+    /// take more, nor after an upgrade request (what follows it belongs to the tunnel, if there is one).
+    private var mayRead: Bool {
+        guard pipelined.isEmpty, pipelinedError == nil else { return false }
+        guard case .proxying(let exchange) = state else { return true }
+        if exchange.isUpgrade, exchange.requestEnded { return false }
+        return exchange.upstream?.isWritable ?? false
+    }
+
+    private func resumeReading() {
+        guard pendingRead, mayRead, let context else { return }
+        pendingRead = false
         context.read()
     }
 
@@ -475,10 +544,14 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
             if let validator = try? pipeline.handler(type: NIOHTTPResponseHeadersValidator.self) {
                 _ = pipeline.removeHandler(validator)
             }
-            _ = pipeline.removeHandler(try pipeline.handler(type: HTTPServerPipelineHandler.self))
             _ = pipeline.removeHandler(try pipeline.handler(type: HTTPResponseEncoder.self))
             // Last: its removal forwards bytes the client already sent to the tunnel.
             _ = pipeline.removeHandler(try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self))
+            // Reading paused after the upgrade request: the tunnel reads from now on.
+            if pendingRead {
+                pendingRead = false
+                context.channel.read()
+            }
         } catch {
             environment.logger.warning("Could not switch a connection to a tunnel", metadata: ["error": "\(error)"])
             upstream.close()
@@ -524,25 +597,24 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     private func becomeIdle() {
         state = .idle
         if !isHTTP2 { armIdleTimer(environment.settings.idleTimeout) }
-        if pendingRead, let context {
-            pendingRead = false
-            context.read()
-        }
+        deliverPipelined()
+        resumeReading()
     }
 
     /// Closes the connection if it is still idle (or still dropping a refused body) after `after`.
     private func armIdleTimer(_ after: TimeAmount, closingWhileDiscarding: Bool = false) {
-        guard !isHTTP2, let context else { return }
-        idleTimer?.cancel()
-        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: after) { [weak self] in
-            guard let self else { return }
-            switch self.state {
-            case .idle: break
-            case .discarding where closingWhileDiscarding: break
-            default: return
-            }
-            self.context?.close(promise: nil)
+        guard !isHTTP2 else { return }
+        idleTimerClosesWhileDiscarding = closingWhileDiscarding
+        idleTimer?.arm(in: after)
+    }
+
+    private func idleTimerExpired() {
+        switch state {
+        case .idle: break
+        case .discarding where idleTimerClosesWhileDiscarding: break
+        default: return
         }
+        context?.close(promise: nil)
     }
 
     // MARK: access log and metrics

@@ -31,8 +31,10 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     private(set) var reusable = true
     private(set) var isOpen = true
     private var pendingRead = false
+    /// Whether parts were written since the last flush (an empty flush still walks the pipeline).
+    private var unflushed = false
     /// Set while the connection sits in the idle pool.
-    var onIdleClose: ((UpstreamConnection) -> Void)?
+    weak var idlePool: UpstreamConnectionPool?
 
     init(backend: Backend) {
         self.backend = backend
@@ -47,7 +49,10 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
             .channelOption(.allowRemoteHalfClosure, value: false)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes)
+                    // No outbound header validation: the request head is the client's, parsed by the edge's
+                    // decoder, plus headers the edge makes.
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .forwardBytes,
+                                                                              enableOutboundHeaderValidation: false)
                     try channel.pipeline.syncOperations.addHandler(UpstreamConnection(backend: backend))
                 }
             }
@@ -73,10 +78,15 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
             reusable = head.isKeepAlive
             requestsWritten += 1
         }
+        unflushed = true
         context?.write(wrapOutboundOut(part), promise: nil)
     }
 
-    func flush() { context?.flush() }
+    func flush() {
+        guard unflushed else { return }
+        unflushed = false
+        context?.flush()
+    }
 
     var isWritable: Bool { channel?.isWritable ?? false }
 
@@ -95,8 +105,8 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         isOpen = false
         reusable = false
-        onIdleClose?(self)
-        onIdleClose = nil
+        idlePool?.remove(self)
+        idlePool = nil
         delegate?.upstreamClosed(self)
         delegate = nil
     }
@@ -155,9 +165,9 @@ final class UpstreamConnectionPool {
     /// An open idle connection to `backend`, if any.
     func take(for backend: Backend) -> UpstreamConnection? {
         let key = ObjectIdentifier(backend)
-        while var list = idle[key], let connection = list.popLast() {
-            idle[key] = list.isEmpty ? nil : list
-            connection.onIdleClose = nil
+        // In place: copying the list out and back would copy it on every request.
+        while let connection = idle[key]?.popLast() {
+            connection.idlePool = nil
             if connection.isOpen { return connection }
         }
         return nil
@@ -170,18 +180,16 @@ final class UpstreamConnectionPool {
             return
         }
         let key = ObjectIdentifier(connection.backend)
-        var list = idle[key] ?? []
-        guard list.count < limit else {
+        guard idle[key, default: []].count < limit else {
             connection.close()
             return
         }
         connection.delegate = nil
-        connection.onIdleClose = { [weak self] closed in self?.remove(closed) }
-        list.append(connection)
-        idle[key] = list
+        connection.idlePool = self
+        idle[key, default: []].append(connection)
     }
 
-    private func remove(_ connection: UpstreamConnection) {
+    fileprivate func remove(_ connection: UpstreamConnection) {
         let key = ObjectIdentifier(connection.backend)
         idle[key]?.removeAll { $0 === connection }
         if idle[key]?.isEmpty == true { idle[key] = nil }

@@ -19,6 +19,7 @@ public struct RouteTable: Sendable {
 
     /// Lower-cases and strips the port and a trailing dot; nil for an empty or malformed name.
     public static func normalise(host: String) -> String? {
+        if isNormal(host) { return host }
         var name = Substring(host)
         if name.hasPrefix("[") { return nil }  // IP literals are never routed
         if let colon = name.lastIndex(of: ":") {
@@ -30,6 +31,19 @@ public struct RouteTable: Sendable {
               name.utf8.allSatisfy({ $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") || ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7a) })
         else { return nil }
         return name.lowercased()
+    }
+}
+
+extension RouteTable {
+    /// Already what ``normalise(host:)`` makes (the usual `Host`): lower-case letters, digits, dots and
+    /// dashes, no port, no trailing dot. Checked on bytes, without building a new string.
+    fileprivate static func isNormal(_ host: String) -> Bool {
+        let bytes = host.utf8
+        guard !bytes.isEmpty, bytes.count <= 253, bytes.last != UInt8(ascii: ".") else { return false }
+        return bytes.allSatisfy {
+            ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "z")) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9"))
+                || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-")
+        }
     }
 }
 
