@@ -64,14 +64,20 @@ extension WebConsole {
                      problem: String? = nil) async throws -> Response {
         let project = try await call(.GET, "/projects/\(uuid)", context)
         guard project.succeeded else { return notFound(context) }
-        let deployments = try await call(.GET, "/projects/\(uuid)/deployments", context).items.map { deployment -> [String: Any] in
+        var deployments: [[String: Any]] = []
+        for deployment in try await call(.GET, "/projects/\(uuid)/deployments", context).items {
             var row = deployment
+            // What runs now (running, sleeping, crashed, ...), next to what the last push or change did.
+            if let id = deployment["uuid"] as? String {
+                let runtime = try await call(.GET, "/deployments/\(id.lowercased())/status", context)
+                row["state"] = runtime.succeeded ? runtime.json["state"] as? String ?? "unknown" : "unknown"
+            }
             let release = deployment["latest_release"] as? [String: Any]
             row["version"] = (release?["version"] as? Int).map { "v\($0)" } ?? "not deployed"
             row["status"] = release?["status"] as? String ?? "waiting for a push"
             row["deployed"] = Self.shortDate(release?["created_at"])
             row["instances"] = (deployment["config"] as? [String: Any])?["instances"] ?? 0
-            return row
+            deployments.append(row)
         }
         var values = project.json
         values["deployments"] = deployments

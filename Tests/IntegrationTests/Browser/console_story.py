@@ -161,6 +161,23 @@ driver.set_page_load_timeout(60)
 try:
     user, email, password = "carol", "carol@example.com", "a long enough password"
 
+    step("a script-like user name is refused and rendered inert")
+    go("/signup")
+    fill("username", "<script>alert(1)</script>")
+    fill("email", "mallory@example.com")
+    fill("password", password)
+    fill("password_again", password)
+    submit()
+    wait_for(lambda: driver.find_elements(By.CSS_SELECTOR, "p.problem"), message="the sign-up refusal")
+    check(driver.find_element(By.ID, "username").get_attribute("value") == "<script>alert(1)</script>", "the name was not kept as text")
+    scripts = driver.execute_script("return [...document.scripts].map(s => s.src || s.textContent)")
+    check(len(scripts) == 1 and scripts[0].endswith("/static/console.js"), f"scripts in the page: {scripts}")
+    try:
+        driver.switch_to.alert
+        check(False, "an alert ran")
+    except NoAlertPresentException:
+        pass
+
     step("sign up")
     go("/signup")
     shot("signup")
@@ -220,7 +237,7 @@ try:
 
     step("the deployment is listed, and its URL serves the app")
     driver.get(project_url)
-    check("web" in text() and "live" in text(), "the deployment is not shown as live")
+    check("web" in text() and "live" in text() and "running" in text(), "the deployment is not shown as live and running")
     app_url = driver.find_element(By.CSS_SELECTOR, "main td a[href^='http']").get_attribute("href")
     shot("project-deployed")
     driver.get(app_url)
@@ -332,8 +349,13 @@ try:
     for path in ["/admin", "/admin/users", "/admin/projects", "/admin/audit"]:
         status, _ = fetch(console + path, cookies=session)
         check(status == 404, f"{path} answered {status} to a non-admin")
-    status, _ = fetch(console + "/admin/users/1", data=b"action=promote", cookies=session)
-    check(status in (403, 404), f"an admin action answered {status} to a non-admin")
+    # With a valid CSRF token, so that it is the admin check that answers.
+    csrf = driver.find_element(By.NAME, "_csrf").get_attribute("value")
+    for action in ["promote", "disable", "delete"]:
+        form = urllib.parse.urlencode({"_csrf": csrf, "action": action, "username": "admin", "confirm": "admin"}).encode()
+        status, _ = fetch(console + "/admin/users/1", data=form, cookies=session)
+        check(status == 404, f"the admin action {action} answered {status} to a non-admin")
+    check('"is_admin":false' in api_get("/me").replace(" ", ""), "the user became an administrator")
 
     step("pages are light")
     for path in ["/projects", "/account", deployment_url[len(console):]]:
