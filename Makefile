@@ -14,10 +14,12 @@ APT_PACKAGES = pkg-config libpq-dev libssh-dev libgit2-dev libseccomp-dev libsys
                postgresql git openssh-client curl ca-certificates systemd python3 \
                nftables iproute2 bubblewrap procps python3-venv python3-pip bc \
                pebble python3-websockets openssl chromium chromium-driver python3-selenium
-# ...and what only `make bench` compares against or measures with.
+# ...and what only `make bench` compares against or measures with...
 BENCH_PACKAGES = nginx-light wrk
+# ...and what `make deb` packages with.
+DEB_PACKAGES = debhelper dpkg-dev lintian fakeroot
 
-.PHONY: all deps build run test test-swift test-integration bench clean
+.PHONY: all deps build run test test-swift test-integration bench deb clean
 
 all: build
 
@@ -46,6 +48,11 @@ bench: deps
 	.build/release/paastech bench sandbox --runs 200
 	scripts/bench-push.sh .build/release/paastech
 	scripts/bench-edge.sh .build/release/paastech
+
+# The Debian package (dist/paastech_<version>_amd64.deb), checked with lintian.
+deb: deps
+	@scripts/install-deps.sh $(DEB_PACKAGES)
+	TINY_INIT="$(TINY_INIT)" scripts/build-deb.sh
 
 # Swift Testing suites run against real PostgreSQL clusters they start themselves.
 # The full log goes to .build/test.log; on failure the failed tests and their recorded issues are
