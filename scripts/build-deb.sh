@@ -19,7 +19,7 @@ install -m 0755 "$BIN/paastech" "$STAGE/bin/paastech"
 strip --strip-unneeded "$STAGE/bin/paastech"
 # The tiny init's compiler command comes from the Makefile (TINY_INIT), the one place it is declared.
 $TINY_INIT "$STAGE/bin/paastech-init" Sources/paastech-init/init.c
-"$STAGE/bin/paastech" --generate-completion-script bash > "$STAGE/completion/paastech"
+"$STAGE/bin/paastech" --generate-completion-script bash | sed "1{/^#!/d}" > "$STAGE/completion/paastech"
 cp -r packaging/debian packaging/man units "$STAGE/"
 cp etc/paastech.toml "$STAGE/etc/"
 
