@@ -106,7 +106,7 @@ public struct EdgeServer: Service {
                     try SystemCall.retryingInterrupts("listen(fd \(fd), backlog \(backlog))") { Glibc.listen(fd, backlog) }
                 }
             }
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: false)
             .childChannelInitializer { channel in
                 guard let tls else {

@@ -45,7 +45,7 @@ final class UpstreamConnection: ChannelDuplexHandler, RemovableChannelHandler {
     static func connect(to backend: Backend, on eventLoop: EventLoop, timeout: TimeAmount) -> EventLoopFuture<UpstreamConnection> {
         ClientBootstrap(group: eventLoop)
             .connectTimeout(timeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelOption(.allowRemoteHalfClosure, value: false)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
