@@ -1,6 +1,7 @@
 import Foundation
 import GRPCCore
 import PomegranateRPC
+import ServiceLifecycle
 
 /// The gRPC face of the supervisor: validates each request, calls the supervisor, and turns its
 /// errors into gRPC status codes with the message intact. It answers every one of pomegranate's
@@ -136,15 +137,22 @@ public struct PomegranateService: Sendable {
         let deploymentID = try Self.mapped { try RequestValidation.uuid("deployment_id", request.deploymentID) }
         let lines = supervisor.logs.lines(deploymentID: deploymentID, instance: request.instanceID.isEmpty ? nil : request.instanceID,
                                           tail: Int(request.tail), follow: request.follow)
-        for await line in lines {
-            try await response.write(Paastech_Pomegranate_V1_LogLine(line))
+        // A followed log never ends by itself: it ends when pomegranate stops, so the stop does not wait
+        // for the caller (the edge and the console follow for hours).
+        try await cancelWhenGracefulShutdown {
+            for await line in lines {
+                try await response.write(Paastech_Pomegranate_V1_LogLine(line))
+            }
         }
     }
 
     public func watchRoutes(request: Paastech_Pomegranate_V1_WatchRoutesRequest, response: RPCWriter<Paastech_Pomegranate_V1_RouteTable>,
                             context: ServerContext) async throws {
-        for await table in await supervisor.watchRoutes() {
-            try await response.write(Paastech_Pomegranate_V1_RouteTable(table))
+        let tables = await supervisor.watchRoutes()
+        try await cancelWhenGracefulShutdown {
+            for await table in tables {
+                try await response.write(Paastech_Pomegranate_V1_RouteTable(table))
+            }
         }
     }
 

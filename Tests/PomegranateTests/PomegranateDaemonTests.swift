@@ -171,6 +171,31 @@ struct PomegranateDaemonTests {
         await daemon.stop()
     }
 
+    @Test func aStopDoesNotWaitForTheStreamsThatFollowRoutesAndLogs() async throws {
+        let daemon = try Daemon()
+        try await daemon.start()
+        // The edge follows the routes for as long as it runs: that must not hold pomegranate's stop.
+        let follower = Task {
+            try? await PomegranateConnection.withClient(socketPath: daemon.socket) { client in
+                try await client.routes.watchRoutes(Paastech_Pomegranate_V1_WatchRoutesRequest()) { response in
+                    for try await _ in response.messages {}
+                }
+            }
+        }
+        try await Task.sleep(for: .milliseconds(500))
+        let started = ContinuousClock.now
+        let stopped = await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await daemon.stop(); return true }
+            group.addTask { try? await Task.sleep(for: .seconds(20)); return false }
+            let first = await group.next() ?? false
+            if !first { await daemon.kill9() }
+            group.cancelAll()
+            return first
+        }
+        #expect(stopped && ContinuousClock.now - started < .seconds(10), "SIGTERM took \(ContinuousClock.now - started)")
+        follower.cancel()
+    }
+
     @Test func paastechRunStreamsACommandInsideAnInstance() async throws {
         let daemon = try Daemon()
         try await daemon.start()
