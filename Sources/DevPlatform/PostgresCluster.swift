@@ -213,9 +213,13 @@ public struct PostgresCluster: Sendable {
         }
         let cArguments = argv.map { strdup($0) } + [nil]
         defer { cArguments.forEach { free($0) } }
+        // A copy of the environment, not `environ` itself: another thread's setenv may move that array
+        // while the child reads it (execve then fails with EFAULT, seen once in the full suite).
+        let cEnvironment = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { cEnvironment.forEach { free($0) } }
         var pid: pid_t = 0
         var code: Int32
-        repeat { code = posix_spawn(&pid, argv[0], &actions, &attributes, cArguments, environ) } while code == EINTR
+        repeat { code = posix_spawn(&pid, argv[0], &actions, &attributes, cArguments, cEnvironment) } while code == EINTR
         guard code == 0 else {
             throw PostgresClusterError("starting \(argv[0])", String(cString: strerror(code)), errno: code)
         }
