@@ -18,8 +18,10 @@ APT_PACKAGES = pkg-config libpq-dev libssh-dev libgit2-dev libseccomp-dev libsys
 BENCH_PACKAGES = nginx-light wrk
 # ...and what `make deb` packages with.
 DEB_PACKAGES = debhelper dpkg-dev lintian fakeroot
+# ...and what `make e2e` boots it with.
+E2E_PACKAGES = debootstrap systemd-container
 
-.PHONY: all deps build run test test-swift test-integration bench deb clean
+.PHONY: all deps build run test test-swift test-integration bench deb e2e clean
 
 all: build
 
@@ -53,6 +55,12 @@ bench: deps
 deb: deps
 	@scripts/install-deps.sh $(DEB_PACKAGES)
 	TINY_INIT="$(TINY_INIT)" scripts/build-deb.sh
+
+# The package in a booted Debian 12 (systemd-nspawn): install, every unit active, the edge serving,
+# restarts, reinstall. Needs root and free ports 80, 443, 8081, 8082, 2222.
+e2e: deb
+	@scripts/install-deps.sh $(E2E_PACKAGES)
+	scripts/e2e.sh dist/paastech_$$(dpkg-parsechangelog -l packaging/debian/changelog -S Version)_amd64.deb
 
 # Swift Testing suites run against real PostgreSQL clusters they start themselves.
 # The full log goes to .build/test.log; on failure the failed tests and their recorded issues are
