@@ -75,7 +75,7 @@ public struct PlatformAgents: Sendable {
     func usage(deploymentID: UUID) async throws -> [Paastech_Pomegranate_V1_UsageMinute] {
         var request = Paastech_Pomegranate_V1_UsageRequest()
         request.deploymentID = deploymentID.uuidString.lowercased()
-        return try await PomegranateConnection.withClient(socketPath: pomegranateSocket) { try await $0.instances.usage(request).minutes }
+        return try await PomegranateConnection.withClient(socketPath: pomegranateSocket) { try await $0.usage.usage(request).minutes }
     }
 
     /// Every deployment Pomegranate runs.

@@ -5,7 +5,7 @@ extension PomegranateService {
     /// The services pomegranate serves on its socket, one per concern (Protos/paastech/pomegranate/), each
     /// handing its calls to this service.
     public var rpcServices: [any RegistrableRPCService] {
-        [BuildsService(core: self), ReleasesService(core: self), InstancesService(core: self), LogsService(core: self),
+        [BuildsService(core: self), ReleasesService(core: self), InstancesService(core: self), SleepService(core: self), ResourceUsageService(core: self), LogsService(core: self),
          SessionsService(core: self), RoutesService(core: self)]
     }
 }
@@ -51,6 +51,11 @@ struct InstancesService: Paastech_Pomegranate_V1_Instances.SimpleServiceProtocol
         try await core.status(request: request, context: context)
     }
 
+}
+
+struct SleepService: Paastech_Pomegranate_V1_Sleep.SimpleServiceProtocol {
+    let core: PomegranateService
+
     func wake(request: Paastech_Pomegranate_V1_WakeRequest, context: ServerContext) async throws
         -> Paastech_Pomegranate_V1_WakeResponse {
         try await core.wake(request: request, context: context)
@@ -60,6 +65,10 @@ struct InstancesService: Paastech_Pomegranate_V1_Instances.SimpleServiceProtocol
         -> Paastech_Pomegranate_V1_ActivityResponse {
         try await core.reportActivity(request: request, context: context)
     }
+}
+
+struct ResourceUsageService: Paastech_Pomegranate_V1_ResourceUsage.SimpleServiceProtocol {
+    let core: PomegranateService
 
     func usage(request: Paastech_Pomegranate_V1_UsageRequest, context: ServerContext) async throws
         -> Paastech_Pomegranate_V1_UsageResponse {

@@ -28,6 +28,10 @@ public struct PomegranateClient: Sendable {
     public let releases: Paastech_Pomegranate_V1_Releases.Client<Transport>
     /// Scale and status of instances.
     public let instances: Paastech_Pomegranate_V1_Instances.Client<Transport>
+    /// Sleeping deployments: traffic reports and waking.
+    public let sleep: Paastech_Pomegranate_V1_Sleep.Client<Transport>
+    /// Memory and CPU over the last hour.
+    public let usage: Paastech_Pomegranate_V1_ResourceUsage.Client<Transport>
     /// Deployment logs.
     public let logs: Paastech_Pomegranate_V1_Logs.Client<Transport>
     /// One-off commands in instances.
@@ -39,6 +43,8 @@ public struct PomegranateClient: Sendable {
         builds = .init(wrapping: client)
         releases = .init(wrapping: client)
         instances = .init(wrapping: client)
+        sleep = .init(wrapping: client)
+        usage = .init(wrapping: client)
         logs = .init(wrapping: client)
         sessions = .init(wrapping: client)
         routes = .init(wrapping: client)

@@ -48,52 +48,10 @@ public enum Paastech_Pomegranate_V1_Instances: Sendable {
                 type: .unary
             )
         }
-        /// Namespace for "Wake" metadata.
-        public enum Wake: Sendable {
-            /// Request type for "Wake".
-            public typealias Input = Paastech_Pomegranate_V1_WakeRequest
-            /// Response type for "Wake".
-            public typealias Output = Paastech_Pomegranate_V1_WakeResponse
-            /// Descriptor for "Wake".
-            public static let descriptor = GRPCCore.MethodDescriptor(
-                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "paastech.pomegranate.v1.Instances"),
-                method: "Wake",
-                type: .unary
-            )
-        }
-        /// Namespace for "ReportActivity" metadata.
-        public enum ReportActivity: Sendable {
-            /// Request type for "ReportActivity".
-            public typealias Input = Paastech_Pomegranate_V1_ActivityReport
-            /// Response type for "ReportActivity".
-            public typealias Output = Paastech_Pomegranate_V1_ActivityResponse
-            /// Descriptor for "ReportActivity".
-            public static let descriptor = GRPCCore.MethodDescriptor(
-                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "paastech.pomegranate.v1.Instances"),
-                method: "ReportActivity",
-                type: .unary
-            )
-        }
-        /// Namespace for "Usage" metadata.
-        public enum Usage: Sendable {
-            /// Request type for "Usage".
-            public typealias Input = Paastech_Pomegranate_V1_UsageRequest
-            /// Response type for "Usage".
-            public typealias Output = Paastech_Pomegranate_V1_UsageResponse
-            /// Descriptor for "Usage".
-            public static let descriptor = GRPCCore.MethodDescriptor(
-                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "paastech.pomegranate.v1.Instances"),
-                method: "Usage",
-                type: .unary
-            )
-        }
         /// Descriptors for all methods in the "paastech.pomegranate.v1.Instances" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             Scale.descriptor,
-            Status.descriptor,
-            Wake.descriptor,
-            ReportActivity.descriptor,
-            Usage.descriptor
+            Status.descriptor
         ]
     }
 }
@@ -151,61 +109,6 @@ extension Paastech_Pomegranate_V1_Instances {
             request: GRPCCore.StreamingServerRequest<Paastech_Pomegranate_V1_StatusRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Paastech_Pomegranate_V1_StatusResponse>
-
-        /// Handle the "Wake" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > Starts a sleeping deployment's instances; returns once they are started (the route lists each one
-        /// > when it accepts connections). A deployment that is awake is left as it is.
-        ///
-        /// - Parameters:
-        ///   - request: A streaming request of `Paastech_Pomegranate_V1_WakeRequest` messages.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A streaming response of `Paastech_Pomegranate_V1_WakeResponse` messages.
-        func wake(
-            request: GRPCCore.StreamingServerRequest<Paastech_Pomegranate_V1_WakeRequest>,
-            context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Paastech_Pomegranate_V1_WakeResponse>
-
-        /// Handle the "ReportActivity" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > The deployments that had traffic (or open connections) since the previous report: they stay awake.
-        ///
-        /// - Parameters:
-        ///   - request: A streaming request of `Paastech_Pomegranate_V1_ActivityReport` messages.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A streaming response of `Paastech_Pomegranate_V1_ActivityResponse` messages.
-        func reportActivity(
-            request: GRPCCore.StreamingServerRequest<Paastech_Pomegranate_V1_ActivityReport>,
-            context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Paastech_Pomegranate_V1_ActivityResponse>
-
-        /// Handle the "Usage" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > The deployment's memory and CPU over the last hour, minute by minute; the minute in progress last.
-        ///
-        /// - Parameters:
-        ///   - request: A streaming request of `Paastech_Pomegranate_V1_UsageRequest` messages.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A streaming response of `Paastech_Pomegranate_V1_UsageResponse` messages.
-        func usage(
-            request: GRPCCore.StreamingServerRequest<Paastech_Pomegranate_V1_UsageRequest>,
-            context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Paastech_Pomegranate_V1_UsageResponse>
     }
 
     /// Service protocol for the "paastech.pomegranate.v1.Instances" service.
@@ -247,61 +150,6 @@ extension Paastech_Pomegranate_V1_Instances {
             request: GRPCCore.ServerRequest<Paastech_Pomegranate_V1_StatusRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Paastech_Pomegranate_V1_StatusResponse>
-
-        /// Handle the "Wake" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > Starts a sleeping deployment's instances; returns once they are started (the route lists each one
-        /// > when it accepts connections). A deployment that is awake is left as it is.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Paastech_Pomegranate_V1_WakeRequest` message.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A response containing a single `Paastech_Pomegranate_V1_WakeResponse` message.
-        func wake(
-            request: GRPCCore.ServerRequest<Paastech_Pomegranate_V1_WakeRequest>,
-            context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.ServerResponse<Paastech_Pomegranate_V1_WakeResponse>
-
-        /// Handle the "ReportActivity" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > The deployments that had traffic (or open connections) since the previous report: they stay awake.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Paastech_Pomegranate_V1_ActivityReport` message.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A response containing a single `Paastech_Pomegranate_V1_ActivityResponse` message.
-        func reportActivity(
-            request: GRPCCore.ServerRequest<Paastech_Pomegranate_V1_ActivityReport>,
-            context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.ServerResponse<Paastech_Pomegranate_V1_ActivityResponse>
-
-        /// Handle the "Usage" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > The deployment's memory and CPU over the last hour, minute by minute; the minute in progress last.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Paastech_Pomegranate_V1_UsageRequest` message.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A response containing a single `Paastech_Pomegranate_V1_UsageResponse` message.
-        func usage(
-            request: GRPCCore.ServerRequest<Paastech_Pomegranate_V1_UsageRequest>,
-            context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.ServerResponse<Paastech_Pomegranate_V1_UsageResponse>
     }
 
     /// Simple service protocol for the "paastech.pomegranate.v1.Instances" service.
@@ -341,61 +189,6 @@ extension Paastech_Pomegranate_V1_Instances {
             request: Paastech_Pomegranate_V1_StatusRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Paastech_Pomegranate_V1_StatusResponse
-
-        /// Handle the "Wake" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > Starts a sleeping deployment's instances; returns once they are started (the route lists each one
-        /// > when it accepts connections). A deployment that is awake is left as it is.
-        ///
-        /// - Parameters:
-        ///   - request: A `Paastech_Pomegranate_V1_WakeRequest` message.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A `Paastech_Pomegranate_V1_WakeResponse` to respond with.
-        func wake(
-            request: Paastech_Pomegranate_V1_WakeRequest,
-            context: GRPCCore.ServerContext
-        ) async throws -> Paastech_Pomegranate_V1_WakeResponse
-
-        /// Handle the "ReportActivity" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > The deployments that had traffic (or open connections) since the previous report: they stay awake.
-        ///
-        /// - Parameters:
-        ///   - request: A `Paastech_Pomegranate_V1_ActivityReport` message.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A `Paastech_Pomegranate_V1_ActivityResponse` to respond with.
-        func reportActivity(
-            request: Paastech_Pomegranate_V1_ActivityReport,
-            context: GRPCCore.ServerContext
-        ) async throws -> Paastech_Pomegranate_V1_ActivityResponse
-
-        /// Handle the "Usage" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > The deployment's memory and CPU over the last hour, minute by minute; the minute in progress last.
-        ///
-        /// - Parameters:
-        ///   - request: A `Paastech_Pomegranate_V1_UsageRequest` message.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A `Paastech_Pomegranate_V1_UsageResponse` to respond with.
-        func usage(
-            request: Paastech_Pomegranate_V1_UsageRequest,
-            context: GRPCCore.ServerContext
-        ) async throws -> Paastech_Pomegranate_V1_UsageResponse
     }
 }
 
@@ -420,39 +213,6 @@ extension Paastech_Pomegranate_V1_Instances.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Paastech_Pomegranate_V1_StatusResponse>(),
             handler: { request, context in
                 try await self.status(
-                    request: request,
-                    context: context
-                )
-            }
-        )
-        router.registerHandler(
-            forMethod: Paastech_Pomegranate_V1_Instances.Method.Wake.descriptor,
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Paastech_Pomegranate_V1_WakeRequest>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Paastech_Pomegranate_V1_WakeResponse>(),
-            handler: { request, context in
-                try await self.wake(
-                    request: request,
-                    context: context
-                )
-            }
-        )
-        router.registerHandler(
-            forMethod: Paastech_Pomegranate_V1_Instances.Method.ReportActivity.descriptor,
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Paastech_Pomegranate_V1_ActivityReport>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Paastech_Pomegranate_V1_ActivityResponse>(),
-            handler: { request, context in
-                try await self.reportActivity(
-                    request: request,
-                    context: context
-                )
-            }
-        )
-        router.registerHandler(
-            forMethod: Paastech_Pomegranate_V1_Instances.Method.Usage.descriptor,
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Paastech_Pomegranate_V1_UsageRequest>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Paastech_Pomegranate_V1_UsageResponse>(),
-            handler: { request, context in
-                try await self.usage(
                     request: request,
                     context: context
                 )
@@ -485,39 +245,6 @@ extension Paastech_Pomegranate_V1_Instances.ServiceProtocol {
         )
         return GRPCCore.StreamingServerResponse(single: response)
     }
-
-    public func wake(
-        request: GRPCCore.StreamingServerRequest<Paastech_Pomegranate_V1_WakeRequest>,
-        context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Paastech_Pomegranate_V1_WakeResponse> {
-        let response = try await self.wake(
-            request: GRPCCore.ServerRequest(stream: request),
-            context: context
-        )
-        return GRPCCore.StreamingServerResponse(single: response)
-    }
-
-    public func reportActivity(
-        request: GRPCCore.StreamingServerRequest<Paastech_Pomegranate_V1_ActivityReport>,
-        context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Paastech_Pomegranate_V1_ActivityResponse> {
-        let response = try await self.reportActivity(
-            request: GRPCCore.ServerRequest(stream: request),
-            context: context
-        )
-        return GRPCCore.StreamingServerResponse(single: response)
-    }
-
-    public func usage(
-        request: GRPCCore.StreamingServerRequest<Paastech_Pomegranate_V1_UsageRequest>,
-        context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Paastech_Pomegranate_V1_UsageResponse> {
-        let response = try await self.usage(
-            request: GRPCCore.ServerRequest(stream: request),
-            context: context
-        )
-        return GRPCCore.StreamingServerResponse(single: response)
-    }
 }
 
 // Default implementation of methods from 'ServiceProtocol'.
@@ -542,45 +269,6 @@ extension Paastech_Pomegranate_V1_Instances.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Paastech_Pomegranate_V1_StatusResponse> {
         return GRPCCore.ServerResponse<Paastech_Pomegranate_V1_StatusResponse>(
             message: try await self.status(
-                request: request.message,
-                context: context
-            ),
-            metadata: [:]
-        )
-    }
-
-    public func wake(
-        request: GRPCCore.ServerRequest<Paastech_Pomegranate_V1_WakeRequest>,
-        context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.ServerResponse<Paastech_Pomegranate_V1_WakeResponse> {
-        return GRPCCore.ServerResponse<Paastech_Pomegranate_V1_WakeResponse>(
-            message: try await self.wake(
-                request: request.message,
-                context: context
-            ),
-            metadata: [:]
-        )
-    }
-
-    public func reportActivity(
-        request: GRPCCore.ServerRequest<Paastech_Pomegranate_V1_ActivityReport>,
-        context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.ServerResponse<Paastech_Pomegranate_V1_ActivityResponse> {
-        return GRPCCore.ServerResponse<Paastech_Pomegranate_V1_ActivityResponse>(
-            message: try await self.reportActivity(
-                request: request.message,
-                context: context
-            ),
-            metadata: [:]
-        )
-    }
-
-    public func usage(
-        request: GRPCCore.ServerRequest<Paastech_Pomegranate_V1_UsageRequest>,
-        context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.ServerResponse<Paastech_Pomegranate_V1_UsageResponse> {
-        return GRPCCore.ServerResponse<Paastech_Pomegranate_V1_UsageResponse>(
-            message: try await self.usage(
                 request: request.message,
                 context: context
             ),
@@ -638,76 +326,6 @@ extension Paastech_Pomegranate_V1_Instances {
             deserializer: some GRPCCore.MessageDeserializer<Paastech_Pomegranate_V1_StatusResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Paastech_Pomegranate_V1_StatusResponse>) async throws -> Result
-        ) async throws -> Result where Result: Sendable
-
-        /// Call the "Wake" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > Starts a sleeping deployment's instances; returns once they are started (the route lists each one
-        /// > when it accepts connections). A deployment that is awake is left as it is.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Paastech_Pomegranate_V1_WakeRequest` message.
-        ///   - serializer: A serializer for `Paastech_Pomegranate_V1_WakeRequest` messages.
-        ///   - deserializer: A deserializer for `Paastech_Pomegranate_V1_WakeResponse` messages.
-        ///   - options: Options to apply to this RPC.
-        ///   - handleResponse: A closure which handles the response and returns its result to
-        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-        ///       already finished.
-        /// - Returns: The result of `handleResponse`.
-        func wake<Result>(
-            request: GRPCCore.ClientRequest<Paastech_Pomegranate_V1_WakeRequest>,
-            serializer: some GRPCCore.MessageSerializer<Paastech_Pomegranate_V1_WakeRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Paastech_Pomegranate_V1_WakeResponse>,
-            options: GRPCCore.CallOptions,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Paastech_Pomegranate_V1_WakeResponse>) async throws -> Result
-        ) async throws -> Result where Result: Sendable
-
-        /// Call the "ReportActivity" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > The deployments that had traffic (or open connections) since the previous report: they stay awake.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Paastech_Pomegranate_V1_ActivityReport` message.
-        ///   - serializer: A serializer for `Paastech_Pomegranate_V1_ActivityReport` messages.
-        ///   - deserializer: A deserializer for `Paastech_Pomegranate_V1_ActivityResponse` messages.
-        ///   - options: Options to apply to this RPC.
-        ///   - handleResponse: A closure which handles the response and returns its result to
-        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-        ///       already finished.
-        /// - Returns: The result of `handleResponse`.
-        func reportActivity<Result>(
-            request: GRPCCore.ClientRequest<Paastech_Pomegranate_V1_ActivityReport>,
-            serializer: some GRPCCore.MessageSerializer<Paastech_Pomegranate_V1_ActivityReport>,
-            deserializer: some GRPCCore.MessageDeserializer<Paastech_Pomegranate_V1_ActivityResponse>,
-            options: GRPCCore.CallOptions,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Paastech_Pomegranate_V1_ActivityResponse>) async throws -> Result
-        ) async throws -> Result where Result: Sendable
-
-        /// Call the "Usage" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > The deployment's memory and CPU over the last hour, minute by minute; the minute in progress last.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Paastech_Pomegranate_V1_UsageRequest` message.
-        ///   - serializer: A serializer for `Paastech_Pomegranate_V1_UsageRequest` messages.
-        ///   - deserializer: A deserializer for `Paastech_Pomegranate_V1_UsageResponse` messages.
-        ///   - options: Options to apply to this RPC.
-        ///   - handleResponse: A closure which handles the response and returns its result to
-        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-        ///       already finished.
-        /// - Returns: The result of `handleResponse`.
-        func usage<Result>(
-            request: GRPCCore.ClientRequest<Paastech_Pomegranate_V1_UsageRequest>,
-            serializer: some GRPCCore.MessageSerializer<Paastech_Pomegranate_V1_UsageRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Paastech_Pomegranate_V1_UsageResponse>,
-            options: GRPCCore.CallOptions,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Paastech_Pomegranate_V1_UsageResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -790,109 +408,6 @@ extension Paastech_Pomegranate_V1_Instances {
                 onResponse: handleResponse
             )
         }
-
-        /// Call the "Wake" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > Starts a sleeping deployment's instances; returns once they are started (the route lists each one
-        /// > when it accepts connections). A deployment that is awake is left as it is.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Paastech_Pomegranate_V1_WakeRequest` message.
-        ///   - serializer: A serializer for `Paastech_Pomegranate_V1_WakeRequest` messages.
-        ///   - deserializer: A deserializer for `Paastech_Pomegranate_V1_WakeResponse` messages.
-        ///   - options: Options to apply to this RPC.
-        ///   - handleResponse: A closure which handles the response and returns its result to
-        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-        ///       already finished.
-        /// - Returns: The result of `handleResponse`.
-        public func wake<Result>(
-            request: GRPCCore.ClientRequest<Paastech_Pomegranate_V1_WakeRequest>,
-            serializer: some GRPCCore.MessageSerializer<Paastech_Pomegranate_V1_WakeRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Paastech_Pomegranate_V1_WakeResponse>,
-            options: GRPCCore.CallOptions = .defaults,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Paastech_Pomegranate_V1_WakeResponse>) async throws -> Result = { response in
-                try response.message
-            }
-        ) async throws -> Result where Result: Sendable {
-            try await self.client.unary(
-                request: request,
-                descriptor: Paastech_Pomegranate_V1_Instances.Method.Wake.descriptor,
-                serializer: serializer,
-                deserializer: deserializer,
-                options: options,
-                onResponse: handleResponse
-            )
-        }
-
-        /// Call the "ReportActivity" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > The deployments that had traffic (or open connections) since the previous report: they stay awake.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Paastech_Pomegranate_V1_ActivityReport` message.
-        ///   - serializer: A serializer for `Paastech_Pomegranate_V1_ActivityReport` messages.
-        ///   - deserializer: A deserializer for `Paastech_Pomegranate_V1_ActivityResponse` messages.
-        ///   - options: Options to apply to this RPC.
-        ///   - handleResponse: A closure which handles the response and returns its result to
-        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-        ///       already finished.
-        /// - Returns: The result of `handleResponse`.
-        public func reportActivity<Result>(
-            request: GRPCCore.ClientRequest<Paastech_Pomegranate_V1_ActivityReport>,
-            serializer: some GRPCCore.MessageSerializer<Paastech_Pomegranate_V1_ActivityReport>,
-            deserializer: some GRPCCore.MessageDeserializer<Paastech_Pomegranate_V1_ActivityResponse>,
-            options: GRPCCore.CallOptions = .defaults,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Paastech_Pomegranate_V1_ActivityResponse>) async throws -> Result = { response in
-                try response.message
-            }
-        ) async throws -> Result where Result: Sendable {
-            try await self.client.unary(
-                request: request,
-                descriptor: Paastech_Pomegranate_V1_Instances.Method.ReportActivity.descriptor,
-                serializer: serializer,
-                deserializer: deserializer,
-                options: options,
-                onResponse: handleResponse
-            )
-        }
-
-        /// Call the "Usage" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > The deployment's memory and CPU over the last hour, minute by minute; the minute in progress last.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Paastech_Pomegranate_V1_UsageRequest` message.
-        ///   - serializer: A serializer for `Paastech_Pomegranate_V1_UsageRequest` messages.
-        ///   - deserializer: A deserializer for `Paastech_Pomegranate_V1_UsageResponse` messages.
-        ///   - options: Options to apply to this RPC.
-        ///   - handleResponse: A closure which handles the response and returns its result to
-        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-        ///       already finished.
-        /// - Returns: The result of `handleResponse`.
-        public func usage<Result>(
-            request: GRPCCore.ClientRequest<Paastech_Pomegranate_V1_UsageRequest>,
-            serializer: some GRPCCore.MessageSerializer<Paastech_Pomegranate_V1_UsageRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Paastech_Pomegranate_V1_UsageResponse>,
-            options: GRPCCore.CallOptions = .defaults,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Paastech_Pomegranate_V1_UsageResponse>) async throws -> Result = { response in
-                try response.message
-            }
-        ) async throws -> Result where Result: Sendable {
-            try await self.client.unary(
-                request: request,
-                descriptor: Paastech_Pomegranate_V1_Instances.Method.Usage.descriptor,
-                serializer: serializer,
-                deserializer: deserializer,
-                options: options,
-                onResponse: handleResponse
-            )
-        }
     }
 }
 
@@ -948,94 +463,6 @@ extension Paastech_Pomegranate_V1_Instances.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Paastech_Pomegranate_V1_StatusRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Paastech_Pomegranate_V1_StatusResponse>(),
-            options: options,
-            onResponse: handleResponse
-        )
-    }
-
-    /// Call the "Wake" method.
-    ///
-    /// > Source IDL Documentation:
-    /// >
-    /// > Starts a sleeping deployment's instances; returns once they are started (the route lists each one
-    /// > when it accepts connections). A deployment that is awake is left as it is.
-    ///
-    /// - Parameters:
-    ///   - request: A request containing a single `Paastech_Pomegranate_V1_WakeRequest` message.
-    ///   - options: Options to apply to this RPC.
-    ///   - handleResponse: A closure which handles the response and returns its result to
-    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-    ///       already finished.
-    /// - Returns: The result of `handleResponse`.
-    public func wake<Result>(
-        request: GRPCCore.ClientRequest<Paastech_Pomegranate_V1_WakeRequest>,
-        options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Paastech_Pomegranate_V1_WakeResponse>) async throws -> Result = { response in
-            try response.message
-        }
-    ) async throws -> Result where Result: Sendable {
-        try await self.wake(
-            request: request,
-            serializer: GRPCProtobuf.ProtobufSerializer<Paastech_Pomegranate_V1_WakeRequest>(),
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Paastech_Pomegranate_V1_WakeResponse>(),
-            options: options,
-            onResponse: handleResponse
-        )
-    }
-
-    /// Call the "ReportActivity" method.
-    ///
-    /// > Source IDL Documentation:
-    /// >
-    /// > The deployments that had traffic (or open connections) since the previous report: they stay awake.
-    ///
-    /// - Parameters:
-    ///   - request: A request containing a single `Paastech_Pomegranate_V1_ActivityReport` message.
-    ///   - options: Options to apply to this RPC.
-    ///   - handleResponse: A closure which handles the response and returns its result to
-    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-    ///       already finished.
-    /// - Returns: The result of `handleResponse`.
-    public func reportActivity<Result>(
-        request: GRPCCore.ClientRequest<Paastech_Pomegranate_V1_ActivityReport>,
-        options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Paastech_Pomegranate_V1_ActivityResponse>) async throws -> Result = { response in
-            try response.message
-        }
-    ) async throws -> Result where Result: Sendable {
-        try await self.reportActivity(
-            request: request,
-            serializer: GRPCProtobuf.ProtobufSerializer<Paastech_Pomegranate_V1_ActivityReport>(),
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Paastech_Pomegranate_V1_ActivityResponse>(),
-            options: options,
-            onResponse: handleResponse
-        )
-    }
-
-    /// Call the "Usage" method.
-    ///
-    /// > Source IDL Documentation:
-    /// >
-    /// > The deployment's memory and CPU over the last hour, minute by minute; the minute in progress last.
-    ///
-    /// - Parameters:
-    ///   - request: A request containing a single `Paastech_Pomegranate_V1_UsageRequest` message.
-    ///   - options: Options to apply to this RPC.
-    ///   - handleResponse: A closure which handles the response and returns its result to
-    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-    ///       already finished.
-    /// - Returns: The result of `handleResponse`.
-    public func usage<Result>(
-        request: GRPCCore.ClientRequest<Paastech_Pomegranate_V1_UsageRequest>,
-        options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Paastech_Pomegranate_V1_UsageResponse>) async throws -> Result = { response in
-            try response.message
-        }
-    ) async throws -> Result where Result: Sendable {
-        try await self.usage(
-            request: request,
-            serializer: GRPCProtobuf.ProtobufSerializer<Paastech_Pomegranate_V1_UsageRequest>(),
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Paastech_Pomegranate_V1_UsageResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -1101,106 +528,6 @@ extension Paastech_Pomegranate_V1_Instances.ClientProtocol {
             metadata: metadata
         )
         return try await self.status(
-            request: request,
-            options: options,
-            onResponse: handleResponse
-        )
-    }
-
-    /// Call the "Wake" method.
-    ///
-    /// > Source IDL Documentation:
-    /// >
-    /// > Starts a sleeping deployment's instances; returns once they are started (the route lists each one
-    /// > when it accepts connections). A deployment that is awake is left as it is.
-    ///
-    /// - Parameters:
-    ///   - message: request message to send.
-    ///   - metadata: Additional metadata to send, defaults to empty.
-    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
-    ///   - handleResponse: A closure which handles the response and returns its result to
-    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-    ///       already finished.
-    /// - Returns: The result of `handleResponse`.
-    public func wake<Result>(
-        _ message: Paastech_Pomegranate_V1_WakeRequest,
-        metadata: GRPCCore.Metadata = [:],
-        options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Paastech_Pomegranate_V1_WakeResponse>) async throws -> Result = { response in
-            try response.message
-        }
-    ) async throws -> Result where Result: Sendable {
-        let request = GRPCCore.ClientRequest<Paastech_Pomegranate_V1_WakeRequest>(
-            message: message,
-            metadata: metadata
-        )
-        return try await self.wake(
-            request: request,
-            options: options,
-            onResponse: handleResponse
-        )
-    }
-
-    /// Call the "ReportActivity" method.
-    ///
-    /// > Source IDL Documentation:
-    /// >
-    /// > The deployments that had traffic (or open connections) since the previous report: they stay awake.
-    ///
-    /// - Parameters:
-    ///   - message: request message to send.
-    ///   - metadata: Additional metadata to send, defaults to empty.
-    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
-    ///   - handleResponse: A closure which handles the response and returns its result to
-    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-    ///       already finished.
-    /// - Returns: The result of `handleResponse`.
-    public func reportActivity<Result>(
-        _ message: Paastech_Pomegranate_V1_ActivityReport,
-        metadata: GRPCCore.Metadata = [:],
-        options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Paastech_Pomegranate_V1_ActivityResponse>) async throws -> Result = { response in
-            try response.message
-        }
-    ) async throws -> Result where Result: Sendable {
-        let request = GRPCCore.ClientRequest<Paastech_Pomegranate_V1_ActivityReport>(
-            message: message,
-            metadata: metadata
-        )
-        return try await self.reportActivity(
-            request: request,
-            options: options,
-            onResponse: handleResponse
-        )
-    }
-
-    /// Call the "Usage" method.
-    ///
-    /// > Source IDL Documentation:
-    /// >
-    /// > The deployment's memory and CPU over the last hour, minute by minute; the minute in progress last.
-    ///
-    /// - Parameters:
-    ///   - message: request message to send.
-    ///   - metadata: Additional metadata to send, defaults to empty.
-    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
-    ///   - handleResponse: A closure which handles the response and returns its result to
-    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-    ///       already finished.
-    /// - Returns: The result of `handleResponse`.
-    public func usage<Result>(
-        _ message: Paastech_Pomegranate_V1_UsageRequest,
-        metadata: GRPCCore.Metadata = [:],
-        options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Paastech_Pomegranate_V1_UsageResponse>) async throws -> Result = { response in
-            try response.message
-        }
-    ) async throws -> Result where Result: Sendable {
-        let request = GRPCCore.ClientRequest<Paastech_Pomegranate_V1_UsageRequest>(
-            message: message,
-            metadata: metadata
-        )
-        return try await self.usage(
             request: request,
             options: options,
             onResponse: handleResponse

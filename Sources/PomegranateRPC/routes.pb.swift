@@ -62,10 +62,10 @@ public nonisolated struct Paastech_Pomegranate_V1_Route: Sendable {
   /// ip:port of running instances that accept connections
   public var backends: [String] = []
 
-  /// 0: never sleeps; else the edge reports its traffic (Instances.ReportActivity)
+  /// 0: never sleeps; else the edge reports its traffic (Sleep.ReportActivity)
   public var sleepAfterSeconds: UInt32 = 0
 
-  /// no instances until Instances.Wake: the edge holds requests and wakes it
+  /// no instances until Sleep.Wake: the edge holds requests and wakes it
   public var asleep: Bool = false
 
   /// the largest request body; 0: the edge's default

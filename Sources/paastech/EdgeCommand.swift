@@ -50,7 +50,7 @@ struct EdgeCommand: AsyncParsableCommand {
 
         let edgeMetrics = EdgeMetrics()
         let pomegranateSocket = configuration.paths.pomegranateSocket
-        let sleeping = SleepingDeployments(routes: routes, logger: logger, wake: PomegranateInstances.wake(socketPath: pomegranateSocket))
+        let sleeping = SleepingDeployments(routes: routes, logger: logger, wake: PomegranateSleep.wake(socketPath: pomegranateSocket))
 
         let (httpFD, httpsFD, internalFD) = try listeners(configuration)
         let challenges = certificates.challengeStore
@@ -67,7 +67,7 @@ struct EdgeCommand: AsyncParsableCommand {
                            try? notifier.status("serving")
                        }),
             PomegranateRouteWatcher(socketPath: pomegranateSocket, routes: routes, logger: logger),
-            ActivityReporter(sleeping: sleeping, report: PomegranateInstances.reportActivity(socketPath: pomegranateSocket)),
+            ActivityReporter(sleeping: sleeping, report: PomegranateSleep.reportActivity(socketPath: pomegranateSocket)),
             APIAliasWatcher(client: api, routes: routes, logger: logger),
             certificates,
             TrafficSampler(metrics: edgeMetrics),

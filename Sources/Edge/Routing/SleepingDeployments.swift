@@ -7,7 +7,7 @@ import Synchronization
 /// and when a request finds such a deployment without backends it wakes it, holding that request (and
 /// any that arrive meanwhile, with one wake call per deployment) until an instance accepts connections.
 public final class SleepingDeployments: Sendable {
-    /// Asks Pomegranate to start a deployment's instances (Instances.Wake).
+    /// Asks Pomegranate to start a deployment's instances (Sleep.Wake).
     public typealias Wake = @Sendable (_ deploymentID: String) async throws -> Void
 
     private struct State {
