@@ -19,75 +19,27 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
-    /// One request on its way through.
-    private final class Exchange {
-        let clientHead: HTTPRequestHead
-        let upstreamHead: HTTPRequestHead
-        /// Replaced by the woken pool when the request waited for a sleeping deployment.
-        var pool: BackendPool
-        let requestID: String
-        let isUpgrade: Bool
-        /// Counted as traffic of a deployment that sleeps when idle.
-        let tracksActivity: Bool
-        let started = NIODeadline.now()
-        var tried: [Backend] = []
-        var upstream: UpstreamConnection?
-        /// Parts that arrived before the upstream connection was ready.
-        var buffered: [HTTPClientRequestPart] = []
-        var requestEnded = false
-        var bodyBytes = 0
-        var responseStarted = false
-        var status: UInt = 0
-        var responseBytes = 0
-        /// The instance's `101 Switching Protocols`, kept until its end arrives (then the tunnel starts).
-        var switching: HTTPResponseHead?
 
-        init(clientHead: HTTPRequestHead, upstreamHead: HTTPRequestHead, pool: BackendPool, requestID: String) {
-            self.clientHead = clientHead
-            self.upstreamHead = upstreamHead
-            self.pool = pool
-            self.requestID = requestID
-            isUpgrade = ForwardedHeaders.isUpgradeRequest(clientHead)
-            tracksActivity = pool.sleeps
-        }
-
-        /// Safe to send again elsewhere: nothing but the head went out and the method is idempotent.
-        var canRetry: Bool {
-            bodyBytes == 0 && !responseStarted && [.GET, .HEAD, .OPTIONS, .PUT, .DELETE].contains(clientHead.method)
-        }
-    }
-
-    private enum State {
-        /// Waiting for a request head.
-        case idle
-        case proxying(Exchange)
-        /// The edge answered itself; the rest of the request body is read and dropped.
-        case discarding(close: Bool)
-        /// Bytes flow through a ``TunnelHandler`` pair; this handler is gone from the pipeline.
-        case tunnelling
-        case closed
-    }
-
-    private let environment: ProxyEnvironment
-    private var connection: ClientConnection?
-    private let scheme: String
-    private let isHTTP2: Bool
-    private var state = State.idle
-    private var context: ChannelHandlerContext?
-    private var upstreamPool: UpstreamConnectionPool?
+    let environment: ProxyEnvironment
+    var connection: ClientConnection?
+    let scheme: String
+    let isHTTP2: Bool
+    var state = State.idle
+    var context: ChannelHandlerContext?
+    var upstreamPool: UpstreamConnectionPool?
     /// Closes an idle connection (or one still dropping a refused body, with `idleTimerClosesWhileDiscarding`).
-    private var idleTimer: ConnectionTimer?
-    private var idleTimerClosesWhileDiscarding = false
+    var idleTimer: ConnectionTimer?
+    var idleTimerClosesWhileDiscarding = false
     /// Answers 504 when the instance does not start its response in time.
-    private var upstreamTimer: ConnectionTimer?
-    private var pendingRead = false
+    var upstreamTimer: ConnectionTimer?
+    var pendingRead = false
     /// Whether response parts were written to the client since the last flush.
-    private var clientUnflushed = false
+    var clientUnflushed = false
     /// Parts of requests pipelined behind the current one, delivered in turn once it is answered.
-    private var pipelined: [HTTPServerRequestPart] = []
-    private var deliveringPipelined = false
+    var pipelined: [HTTPServerRequestPart] = []
+    var deliveringPipelined = false
     /// The decoder's error after the pipelined parts (nothing is decoded after it).
-    private var pipelinedError: HTTPParserError?
+    var pipelinedError: HTTPParserError?
 
     init(environment: ProxyEnvironment, scheme: String, isHTTP2: Bool) {
         self.environment = environment
@@ -115,7 +67,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         context.fireChannelActive()
     }
 
-    private func connectionStarted(context: ChannelHandlerContext) {
+    func connectionStarted(context: ChannelHandlerContext) {
         guard connection == nil else { return }
         connection = ClientConnection(channel: context.channel, scheme: scheme, isHTTP2: isHTTP2)
         armIdleTimer(environment.settings.headerTimeout)
@@ -166,7 +118,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         deliver(part)
     }
 
-    private func deliver(_ part: HTTPServerRequestPart) {
+    func deliver(_ part: HTTPServerRequestPart) {
         switch part {
         case .head(let head): received(head: head)
         case .body(let body): received(body: body)
@@ -176,13 +128,13 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     /// Whether a part read now is handled now: false once the current request has ended but its answer
     /// has not (the part belongs to a pipelined request).
-    private var takesParts: Bool {
+    var takesParts: Bool {
         if case .proxying(let exchange) = state { return !exchange.requestEnded }
         return true
     }
 
     /// Hands pipelined parts over while the state takes them.
-    private func deliverPipelined() {
+    func deliverPipelined() {
         guard !deliveringPipelined else { return }
         deliveringPipelined = true
         defer { deliveringPipelined = false }
@@ -200,7 +152,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         context.fireChannelReadComplete()
     }
 
-    private func received(head: HTTPRequestHead) {
+    func received(head: HTTPRequestHead) {
         idleTimer?.cancel()
         guard case .idle = state, let connection else { return }
         let settings = environment.settings
@@ -256,7 +208,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         }
     }
 
-    private func received(body: ByteBuffer) {
+    func received(body: ByteBuffer) {
         switch state {
         case .proxying(let exchange):
             exchange.bodyBytes += body.readableBytes
@@ -284,7 +236,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         }
     }
 
-    private func receivedEnd(_ trailers: HTTPHeaders?) {
+    func receivedEnd(_ trailers: HTTPHeaders?) {
         switch state {
         case .proxying(let exchange):
             exchange.requestEnded = true
@@ -297,201 +249,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         }
     }
 
-    private func send(_ part: HTTPClientRequestPart, in exchange: Exchange) {
+    func send(_ part: HTTPClientRequestPart, in exchange: Exchange) {
         if let upstream = exchange.upstream {
             upstream.write(part)
         } else {
             exchange.buffered.append(part)
         }
-    }
-
-    // MARK: upstream connection
-
-    /// Sends the exchange to the next backend, or with `freshTo` to that backend on a new connection.
-    private func connect(_ exchange: Exchange, freshTo retried: Backend? = nil) {
-        guard let context, let upstreamPool else { return }
-        guard let backend = retried ?? exchange.pool.pick(excluding: exchange.tried) else {
-            fail(exchange, with: .badGateway())
-            return
-        }
-        exchange.tried.append(backend)
-        if retried == nil, let idle = upstreamPool.take(for: backend) {
-            attach(idle, to: exchange)
-            return
-        }
-        let connecting = UpstreamConnection.connect(to: backend, on: context.eventLoop,
-                                                    timeout: environment.settings.upstreamConnectTimeout)
-        connecting.assumeIsolated().whenComplete { result in
-            switch result {
-            case .success(let upstream):
-                self.attach(upstream, to: exchange)
-            case .failure(let error):
-                backend.markFailed()
-                self.environment.logger.notice("Instance refused a connection; trying another", metadata: [
-                    "backend": "\(backend.address)", "pool": "\(exchange.pool.name)", "error": "\(error)",
-                ])
-                self.retryOrFail(exchange, failure: .badGateway())
-            }
-        }
-    }
-
-    /// The deployment sleeps (or is waking up): the request waits, its body buffered, until an instance
-    /// accepts connections; 503 if none does in time.
-    private func connectWhenAwake(_ exchange: Exchange) {
-        guard let context else { return }
-        let (sleeping, pool) = (environment.sleeping, exchange.pool)
-        context.eventLoop.makeFutureWithTask { await sleeping.awaken(pool) }.assumeIsolated().whenSuccess { woken in
-            guard case .proxying(let current) = self.state, current === exchange else { return }
-            guard let woken else {
-                self.fail(exchange, with: .noInstances())
-                return
-            }
-            exchange.pool = woken
-            self.connect(exchange)
-        }
-    }
-
-    /// Another attempt for a request that can be repeated (at most 3 in all), else `failure`. With
-    /// `staleConnectionTo`, the same backend again on a new connection: a kept-alive connection it closed
-    /// says nothing about its health.
-    private func retryOrFail(_ exchange: Exchange, failure: LocalResponse, staleConnectionTo backend: Backend? = nil) {
-        guard case .proxying(let current) = state, current === exchange else { return }
-        let attemptsLeft = backend != nil || exchange.tried.count < min(exchange.pool.backends.count, 3)
-        if exchange.canRetry, attemptsLeft, exchange.tried.count < 3 {
-            exchange.upstream = nil
-            connect(exchange, freshTo: backend)
-        } else {
-            fail(exchange, with: failure)
-        }
-    }
-
-    private func attach(_ upstream: UpstreamConnection, to exchange: Exchange) {
-        guard case .proxying(let current) = state, current === exchange, context != nil else {
-            // The client went away meanwhile: keep the connection for someone else.
-            upstreamPool?.release(upstream)
-            return
-        }
-        exchange.upstream = upstream
-        upstream.delegate = self
-        upstream.write(.head(exchange.upstreamHead))
-        var endSent = false
-        for part in exchange.buffered {
-            upstream.write(part)
-            if case .end = part { endSent = true }
-        }
-        exchange.buffered.removeAll()
-        // A retry: the first attempt took the request's end with it (retried requests have no body).
-        if exchange.requestEnded, !endSent { upstream.write(.end(nil)) }
-        upstream.flush()
-        let timeout = environment.settings.upstreamTimeout
-        upstreamTimer?.arm(in: timeout)  // a retry's clock starts afresh
-        resumeReading()
-    }
-
-    private func upstreamTimedOut(_ exchange: Exchange) {
-        guard case .proxying(let current) = state, current === exchange, !exchange.responseStarted else { return }
-        exchange.upstream?.delegate = nil
-        exchange.upstream?.close()
-        fail(exchange, with: .gatewayTimeout())
-    }
-
-    /// Answers the client with an error page instead of the instance's response.
-    private func fail(_ exchange: Exchange, with response: LocalResponse) {
-        upstreamTimer?.cancel()
-        record(exchange, status: response.status.code)
-        state = exchange.requestEnded ? .idle : .discarding(close: true)
-        var closing = response
-        if !exchange.requestEnded { closing.closeConnection = true }
-        write(closing, version: exchange.clientHead.version, keepAlive: keepAlive(exchange.clientHead),
-              headRequest: exchange.clientHead.method == .HEAD)
-        if exchange.requestEnded { finishedResponse(keepAlive: keepAlive(exchange.clientHead) && !closing.closeConnection) }
-    }
-
-    // MARK: responses in (UpstreamConnectionDelegate)
-
-    func upstreamReceived(_ part: HTTPClientResponsePart) {
-        guard case .proxying(let exchange) = state, let context else { return }
-        switch part {
-        case .head(let head):
-            upstreamTimer?.cancel()
-            exchange.upstream?.backend.markHealthy()
-            exchange.responseStarted = true
-            exchange.status = head.status.code
-            if head.status == .switchingProtocols, exchange.isUpgrade, !isHTTP2 {
-                // The decoder still holds the 101's end: the codecs come out once it has been delivered.
-                exchange.switching = head
-                return
-            }
-            let keepAlive = keepAlive(exchange.clientHead)
-            let hsts = scheme == "https" ? environment.settings.hsts : nil
-            var response = ForwardedHeaders.clientResponse(head, hsts: hsts, requestID: exchange.requestID,
-                                                           keepAlive: keepAlive || isHTTP2)
-            response.version = isHTTP2 ? .http2 : exchange.clientHead.version
-            if exchange.clientHead.method == .HEAD {
-                // No body follows: keep the instance's length, never announce chunks that will not come.
-                response.headers.remove(name: "transfer-encoding")
-            }
-            context.write(wrapOutboundOut(.head(response)), promise: nil)
-            clientUnflushed = true
-        case .body(let body):
-            exchange.responseBytes += body.readableBytes
-            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-            clientUnflushed = true
-        case .end(let trailers):
-            if let switching = exchange.switching {
-                startTunnel(exchange, head: switching)
-                return
-            }
-            if let upstream = exchange.upstream {
-                upstream.delegate = nil
-                if exchange.requestEnded { upstreamPool?.release(upstream) } else { upstream.close() }
-            }
-            exchange.upstream = nil
-            record(exchange, status: exchange.status)
-            // The state moves on before the write: on an HTTP/2 stream, writing the end closes the stream
-            // at once (channelInactive runs inside the write). If the instance answered before reading the
-            // whole body, the rest of it is dropped.
-            state = exchange.requestEnded ? .idle : .discarding(close: false)
-            clientUnflushed = false
-            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
-            if exchange.requestEnded, case .idle = state { finishedResponse(keepAlive: keepAlive(exchange.clientHead)) }
-        }
-    }
-
-    func upstreamReadComplete() {
-        guard clientUnflushed else { return }
-        clientUnflushed = false
-        context?.flush()
-    }
-
-    func upstreamClosed(_ upstream: UpstreamConnection) {
-        guard case .proxying(let exchange) = state, exchange.upstream === upstream else { return }
-        exchange.upstream = nil
-        upstreamTimer?.cancel()
-        if exchange.responseStarted {
-            // Cut off mid-answer: the client must not take a truncated body for a whole one.
-            record(exchange, status: exchange.status)
-            state = .closed
-            context?.close(promise: nil)
-            return
-        }
-        // A reused keep-alive connection may have been closed by the instance just as the request went
-        // out; a fresh connection to it tells whether the instance is really gone.
-        if upstream.wasReused {
-            retryOrFail(exchange, failure: .badGateway(), staleConnectionTo: upstream.backend)
-        } else {
-            upstream.backend.markFailed()
-            retryOrFail(exchange, failure: .badGateway())
-        }
-    }
-
-    var clientIsWritable: Bool { context?.channel.isWritable ?? false }
-
-    func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable, case .proxying(let exchange) = state {
-            exchange.upstream?.clientBecameWritable()
-        }
-        context.fireChannelWritabilityChanged()
     }
 
     // MARK: backpressure: read from the client only while the instance keeps up
@@ -506,137 +269,16 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     /// Not while pipelined requests (or the decoder's error after them) wait, nor while the instance cannot
     /// take more, nor after an upgrade request (what follows it belongs to the tunnel, if there is one).
-    private var mayRead: Bool {
+    var mayRead: Bool {
         guard pipelined.isEmpty, pipelinedError == nil else { return false }
         guard case .proxying(let exchange) = state else { return true }
         if exchange.isUpgrade, exchange.requestEnded { return false }
         return exchange.upstream?.isWritable ?? false
     }
 
-    private func resumeReading() {
+    func resumeReading() {
         guard pendingRead, mayRead, let context else { return }
         pendingRead = false
         context.read()
-    }
-
-    // MARK: protocol switch
-
-    private func startTunnel(_ exchange: Exchange, head: HTTPResponseHead) {
-        guard let context, let upstream = exchange.upstream else { return }
-        let response = ForwardedHeaders.clientResponse(head, hsts: nil, requestID: exchange.requestID, keepAlive: true)
-        context.write(wrapOutboundOut(.head(response)), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        record(exchange, status: 101)
-        if exchange.tracksActivity {
-            // An open WebSocket keeps its deployment awake.
-            let (sleeping, name) = (environment.sleeping, exchange.pool.name)
-            sleeping.began(name)
-            context.channel.closeFuture.whenComplete { _ in sleeping.ended(name) }
-        }
-        state = .tunnelling
-        upstream.delegate = nil
-        let (clientSide, upstreamSide) = TunnelHandler.pair()
-        do {
-            try upstream.removeForTunnel(adding: upstreamSide)
-            let pipeline = context.pipeline.syncOperations
-            try pipeline.addHandler(clientSide)
-            _ = pipeline.removeHandler(self)
-            if let validator = try? pipeline.handler(type: NIOHTTPResponseHeadersValidator.self) {
-                _ = pipeline.removeHandler(validator)
-            }
-            _ = pipeline.removeHandler(try pipeline.handler(type: HTTPResponseEncoder.self))
-            // Last: its removal forwards bytes the client already sent to the tunnel.
-            _ = pipeline.removeHandler(try pipeline.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self))
-            // Reading paused after the upgrade request: the tunnel reads from now on.
-            if pendingRead {
-                pendingRead = false
-                context.channel.read()
-            }
-        } catch {
-            environment.logger.warning("Could not switch a connection to a tunnel", metadata: ["error": "\(error)"])
-            upstream.close()
-            context.close(promise: nil)
-        }
-    }
-
-    // MARK: answers from the edge itself
-
-    private func answer(_ response: LocalResponse, to head: HTTPRequestHead) {
-        environment.metrics.localAnswer(status: response.status.code)
-        if environment.settings.accessLog {
-            log(method: head.method, uri: head.uri, host: head.headers.first(name: "host") ?? "-", pool: "-", backend: "-",
-                status: response.status.code, seconds: 0, requestID: "-")
-        }
-        let keepAlive = keepAlive(head) && !response.closeConnection
-        write(response, version: head.version, keepAlive: keepAlive, headRequest: head.method == .HEAD)
-        // The body of this request, if any, is still to come: drop it, then go on (or close).
-        state = .discarding(close: !keepAlive)
-    }
-
-    private func write(_ response: LocalResponse, version: HTTPVersion, keepAlive: Bool, headRequest: Bool) {
-        guard let context else { return }
-        let hsts = scheme == "https" ? environment.settings.hsts : nil
-        let parts = response.parts(version: isHTTP2 ? .http2 : version, keepAlive: keepAlive || isHTTP2, hsts: hsts,
-                                   headRequest: headRequest)
-        for part in parts.dropLast() { context.write(wrapOutboundOut(part), promise: nil) }
-        if let last = parts.last { context.writeAndFlush(wrapOutboundOut(last), promise: nil) }
-    }
-
-    /// HTTP/2 streams end on their own; the connection stays.
-    private func keepAlive(_ head: HTTPRequestHead) -> Bool { isHTTP2 || head.isKeepAlive }
-
-    private func finishedResponse(keepAlive: Bool) {
-        if keepAlive || isHTTP2 {
-            becomeIdle()
-        } else {
-            state = .closed
-            context?.close(promise: nil)
-        }
-    }
-
-    private func becomeIdle() {
-        state = .idle
-        if !isHTTP2 { armIdleTimer(environment.settings.idleTimeout) }
-        deliverPipelined()
-        resumeReading()
-    }
-
-    /// Closes the connection if it is still idle (or still dropping a refused body) after `after`.
-    private func armIdleTimer(_ after: TimeAmount, closingWhileDiscarding: Bool = false) {
-        guard !isHTTP2 else { return }
-        idleTimerClosesWhileDiscarding = closingWhileDiscarding
-        idleTimer?.arm(in: after)
-    }
-
-    private func idleTimerExpired() {
-        switch state {
-        case .idle: break
-        case .discarding where idleTimerClosesWhileDiscarding: break
-        default: return
-        }
-        context?.close(promise: nil)
-    }
-
-    // MARK: access log and metrics
-
-    private func record(_ exchange: Exchange, status: UInt) {
-        let seconds = Double((NIODeadline.now() - exchange.started).nanoseconds) / 1e9
-        if exchange.tracksActivity { environment.sleeping.ended(exchange.pool.name) }
-        environment.metrics.deployment(exchange.pool.name).record(status: status, seconds: seconds)
-        guard environment.settings.accessLog else { return }
-        log(method: exchange.clientHead.method, uri: exchange.clientHead.uri,
-            host: exchange.clientHead.headers.first(name: "host") ?? "-", pool: exchange.pool.name,
-            backend: exchange.tried.last?.address ?? "-", status: status, seconds: seconds, requestID: exchange.requestID)
-    }
-
-    private func log(method: HTTPMethod, uri: String, host: String, pool: String, backend: String, status: UInt,
-                     seconds: Double, requestID: String)
-    {
-        environment.logger.info("\(method.rawValue) \(host)\(uri) \(status)", metadata: [
-            "host": "\(host)", "method": "\(method.rawValue)", "path": "\(uri)", "status": "\(status)",
-            "duration_ms": "\(Int(seconds * 1000))", "client": "\(connection?.clientIP ?? "-")",
-            "deployment": "\(pool)", "backend": "\(backend)", "request_id": "\(requestID)",
-            "scheme": "\(scheme)", "protocol": "\(isHTTP2 ? "h2" : "http/1.1")",
-        ])
     }
 }
