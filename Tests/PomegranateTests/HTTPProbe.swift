@@ -19,9 +19,20 @@ enum HTTPProbe {
         let connected = withUnsafePointer(to: &socketAddress) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { return nil }
+        if connected != 0 {
+            // A signal (SIGCHLD of a test's child process) interrupts connect, which goes on in the background:
+            // wait for it to finish instead of counting a failure.
+            guard errno == EINTR else { return nil }
+            var pending = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            var error: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            guard poll(&pending, 1, Int32(timeoutMilliseconds)) == 1,
+                  getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0, error == 0 else { return nil }
+        }
         let request = Array("GET \(path) HTTP/1.0\r\nHost: probe\r\n\r\n".utf8)
-        guard send(fd, request, request.count, Int32(MSG_NOSIGNAL)) == request.count else { return nil }
+        var sent = send(fd, request, request.count, Int32(MSG_NOSIGNAL))
+        while sent < 0 && errno == EINTR { sent = send(fd, request, request.count, Int32(MSG_NOSIGNAL)) }
+        guard sent == request.count else { return nil }
         var response: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 8192)
         while true {
