@@ -55,8 +55,8 @@ public final class EdgeMetrics: Sendable {
         return known.traffic.history() + [known.traffic.current(start: Self.minuteStart(now))]
     }
 
-    /// Closes the minute that just ended for every deployment (``TrafficSampler``, once a minute).
-    func closeMinute(endingAt now: Date) {
+    /// Closes the minute that just ended for every deployment (once a minute, by a `PeriodicService` of the edge).
+    public func closeMinute(endingAt now: Date) {
         let start = Self.minuteStart(now) - 60
         for deployment in deployments.withLock({ Array($0.values) }) { deployment.traffic.close(start: start) }
     }

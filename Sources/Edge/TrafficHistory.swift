@@ -18,7 +18,7 @@ public struct TrafficMinute: Codable, Sendable, Equatable {
 }
 
 /// A deployment's counters for the minute in progress (relaxed atomics: one add per request, no lock),
-/// and its last hour of finished minutes (written once a minute by ``TrafficSampler``).
+/// and its last hour of finished minutes (written once a minute, by ``EdgeMetrics/closeMinute(endingAt:)``).
 final class TrafficCounters: Sendable {
     private let requests = Atomic<Int>(0)
     private let errors = Atomic<Int>(0)

@@ -27,7 +27,7 @@ extension Supervisor {
     }
 
     /// Puts to sleep every deployment idle for longer than its release allows. Called periodically
-    /// (``SleepScheduler``). A deployment in the middle of a deploy (a second release) is left alone.
+    /// (once a second, by a `PeriodicService` of the daemon). A deployment in the middle of a deploy (a second release) is left alone.
     public func sleepIdleDeployments(now: ContinuousClock.Instant = .now) async {
         var sleeping: [String] = []
         for (id, var state) in deployments where state.asleepSince == nil && state.releases.count == 1 {

@@ -1,6 +1,5 @@
 import Foundation
 import Sandbox
-import ServiceLifecycle
 
 /// One minute of a deployment's resource use, for the console's charts.
 public struct UsageMinute: Sendable, Equatable {
@@ -12,7 +11,7 @@ public struct UsageMinute: Sendable, Equatable {
     public var cpuSeconds: Double
 }
 
-/// Memory and CPU use per deployment, read from each instance's cgroup once a minute (``UsageSampler``),
+/// Memory and CPU use per deployment, read from each instance's cgroup once a minute (a `PeriodicService` of the daemon),
 /// an hour kept in memory.
 extension Supervisor {
     /// Records the minute that ended at `now` for every deployment with running instances.
@@ -53,23 +52,5 @@ extension Supervisor {
             minutes[instance.record.deploymentID] = minute
         }
         return minutes
-    }
-}
-
-/// At the start of every minute, records the minute that ended (``Supervisor/sampleUsage(now:)``).
-public struct UsageSampler: Service {
-    let supervisor: Supervisor
-
-    public init(supervisor: Supervisor) {
-        self.supervisor = supervisor
-    }
-
-    public func run() async throws {
-        while !Task.isCancelled, !Task.isShuttingDownGracefully {
-            let untilNextMinute = 60 - Date().timeIntervalSince1970.truncatingRemainder(dividingBy: 60)
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(Int(untilNextMinute * 1000) + 5)) }
-            guard !Task.isCancelled, !Task.isShuttingDownGracefully else { return }
-            await supervisor.sampleUsage()
-        }
     }
 }

@@ -70,7 +70,7 @@ struct EdgeCommand: AsyncParsableCommand {
             ActivityReporter(sleeping: sleeping, report: PomegranateSleep.reportActivity(socketPath: pomegranateSocket)),
             APIAliasWatcher(client: api, routes: routes, logger: logger),
             certificates,
-            TrafficSampler(metrics: edgeMetrics),
+            PeriodicService(.startOfEveryMinute) { edgeMetrics.closeMinute(endingAt: Date()) },
             ActivatedHTTPServer(router: Self.internalRouter(metrics: registry, traffic: edgeMetrics, certificates: certificates),
                                 socket: internalFD, logger: logger),
             WatchdogService(notifier: notifier, logger: logger),

@@ -41,8 +41,8 @@ struct PomegranateCommand: AsyncParsableCommand {
         let socket = try Self.listener(path: layout.socketPath)
         let services: [any Service] = [
             PomegranateServer(service: PomegranateService(supervisor: supervisor, settings: settings), socket: socket),
-            SleepScheduler(supervisor: supervisor),
-            UsageSampler(supervisor: supervisor),
+            PeriodicService(.every(.seconds(1))) { await supervisor.sleepIdleDeployments() },
+            PeriodicService(.startOfEveryMinute) { await supervisor.sampleUsage() },
             WatchdogService(notifier: notifier, logger: logger),
         ]
         // The socket is bound and listening: connections queue until the server takes them.
