@@ -211,6 +211,33 @@ struct CertificateManagerTests {
         }
     }
 
+    /// `*.localhost` and other private-use names (the defaults' `apps.localhost` among them) are never sent
+    /// to the ACME server, though it would issue them: no public CA does, so asking only wastes its rate limits.
+    @Test func privateUseNamesKeepTheFallbackAndAreNeverSentToTheACMEServer() async throws {
+        try await PebbleServer.withRunning { pebble in
+            let scratch = try CertificateTestDirectory()
+            defer { scratch.remove() }
+            let store = try Edge.CertificateStore(directory: scratch.path)
+            let hosts = ["web.shop.apps.localhost", "app.internal", "printer.local", "app.example.com"]
+            let manager = try CertificateManager(
+                mode: .acme(Self.settings(pebble)), store: store, isKnownHost: { hosts.contains($0) },
+                schedule: Self.schedule, logger: Self.logger, onStatusChange: { _ in })
+            try await Self.whileRunning(manager) {
+                for host in hosts { _ = manager.serverCertificate(forServerName: host) }
+                try await CertificateTestDirectory.eventually("the public name is issued by pebble") {
+                    manager.status(forHost: "app.example.com")?.state == .issued
+                }
+                for host in hosts.dropLast() {
+                    try await CertificateTestDirectory.eventually("\(host) is refused") { manager.status(forHost: host)?.state == .failed }
+                    let error = try #require(manager.status(forHost: host)?.lastError)
+                    #expect(error.contains("private-use name"), "\(host): \(error)")
+                    #expect(manager.serverCertificate(forServerName: host).isFallback, "\(host)")
+                }
+                #expect(store.storedHosts().map(\.value) == ["app.example.com"])
+            }
+        }
+    }
+
     @Test func anExpiredStoredCertificateIsReportedAndNotServed() async throws {
         let scratch = try CertificateTestDirectory()
         defer { scratch.remove() }

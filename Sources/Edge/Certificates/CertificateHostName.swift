@@ -25,6 +25,15 @@ public struct CertificateHostName: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { value }
 
+    /// Top-level names reserved for private use (RFC 6761, 6762, 8375, 9476 and ICANN's `.internal`): no
+    /// public CA issues for them, so the edge never asks one, and such hosts keep the fallback certificate.
+    static let privateSuffixes = ["localhost", "local", "internal", "invalid", "home.arpa", "alt"]
+
+    /// Whether a public ACME server could issue for this name (it is not under a private-use suffix).
+    public var isPubliclyIssuable: Bool {
+        !Self.privateSuffixes.contains { value == $0 || value.hasSuffix("." + $0) }
+    }
+
     /// Whether `name` is an acceptable lower-case DNS name.
     public static func isValid(_ name: String) -> Bool {
         let bytes = Array(name.utf8)

@@ -118,6 +118,11 @@ extension CertificateManager {
     private func obtain(_ host: CertificateHostName) async throws -> ServedCertificate {
         switch kind {
         case .acme:
+            guard host.isPubliclyIssuable else {
+                throw EdgeCertificateError(.issuance, operation: "issue a certificate for \(host)",
+                                           reason: "no public certificate authority issues for a private-use name",
+                                           hint: "use a public domain, or [edge] certificates = \"local\"")
+            }
             return try await obtainFromACME(host)
         case .localCA:
             guard let localAuthority else { throw missingAuthority(host) }
