@@ -2,39 +2,79 @@
 # make e2e: the .deb in a real systemd. A Debian 12 root (debootstrap, kept in .build-e2e between runs) is
 # booted with systemd-nspawn -b; the package is installed with apt (dependencies from the Debian archive);
 # then every unit must be active, the API healthy, the edge must redirect on 80 and serve the console over
-# HTTP/2 on 443, and restarting each service must keep it working. The container shares the host's
-# network, so ports 80, 443, 8081, 8082 and 2222 must be free. Needs root.
+# HTTP/2 on 443, and restarting each service must keep it working. A user signs up through the API and
+# pushes examples/python-hello with the real ssh and git clients; the app must answer by host name through
+# the edge on 80 (308) and 443, its lines must be in `journalctl -u pomegranate` with their fields, a
+# restart of pomegranate must not fail one request of a client polling every 20 ms, and `apt remove` then
+# `apt install` must keep the user, the project and the app. The container shares the host's network, so
+# ports 80, 443, 8081, 8082 and 2222 must be free. Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DEB=${1:?usage: scripts/e2e.sh dist/paastech_<version>_amd64.deb}
-ROOT=${E2E_ROOT:-$PWD/.build-e2e/root}
+# A pristine debootstrap is kept in base/ between runs; each run boots a fresh copy of it (root/), so
+# every run is a first install.
+BASE=${E2E_BASE:-$PWD/.build-e2e/base}
+ROOT=$(dirname "$BASE")/root
 MIRROR=${E2E_MIRROR:-http://deb.debian.org/debian}
 step() { printf '\n==> %s\n' "$*"; }
 
 for port in 80 443 8081 8082 2222; do
     if ss -ltnH "sport = :$port" | grep -q .; then echo "port $port is in use on this host: the container shares its network"; exit 1; fi
 done
-if [ ! -x "$ROOT/lib/systemd/systemd" ]; then
-    step "debootstrap Debian 12 into $ROOT"
-    rm -rf "$ROOT"; mkdir -p "$(dirname "$ROOT")"
-    debootstrap --include=systemd,systemd-sysv,dbus,ca-certificates,curl bookworm "$ROOT" "$MIRROR" >/dev/null
+if [ ! -x "$BASE/lib/systemd/systemd" ]; then
+    step "debootstrap Debian 12 into $BASE"
+    rm -rf "$BASE"; mkdir -p "$(dirname "$BASE")"
+    debootstrap --include=systemd,systemd-sysv,dbus,ca-certificates,curl bookworm "$BASE.partial" "$MIRROR" >/dev/null
+    mv "$BASE.partial" "$BASE"
 fi
+rm -rf "$ROOT" && cp -a "$BASE" "$ROOT"
 cp /etc/apt/sources.list.d/debian.sources "$ROOT/etc/apt/sources.list.d/" 2>/dev/null || true
 echo e2e > "$ROOT/etc/hostname"
 cp "$DEB" "$ROOT/root/paastech.deb"
+# The container shares the host's network, so its sandboxes get names and a subnet of their own (and the
+# host's tests or a dev platform are not disturbed); mail goes to a spool directory the test reads.
+# An administrator's file put there before the install is kept (a conffile: --force-confold).
+mkdir -p "$ROOT/etc/paastech"
+cat > "$ROOT/etc/paastech/paastech.toml" <<'TOML'
+[mail]
+spool_dir = "/var/lib/paastech/mail"
+
+[pomegranate]
+bridge = "ptech2e0"
+subnet = "10.83.0.0/16"
+firewall_table = "paastech_e2e"
+cgroup_subtree = "paastech-e2e"
+TOML
 
 step "boot it with systemd-nspawn -b"
 systemd-nspawn -D "$ROOT" -b --machine=paastech-e2e --register=no --keep-unit --capability=all >"$ROOT/../nspawn.log" 2>&1 &
 NSPAWN=$!
-cleanup() { kill -9 "$NSPAWN" 2>/dev/null; [ -n "${INIT:-}" ] && kill -9 "$INIT" 2>/dev/null; wait 2>/dev/null || true; }
+# Killing the container's init ends every process in it, the sandboxes too; what they leave in the shared
+# kernel (the bridge, the firewall table, empty cgroups) goes with them.
+cleanup() {
+    kill -9 "$NSPAWN" 2>/dev/null; [ -n "${INIT:-}" ] && kill -9 "$INIT" 2>/dev/null; wait 2>/dev/null || true
+    ip link del ptech2e0 2>/dev/null || true
+    nft delete table inet paastech_e2e 2>/dev/null || true
+    find /sys/fs/cgroup -depth -type d -path '*/paastech-e2e*' -exec rmdir {} + 2>/dev/null || true
+}
 trap cleanup EXIT
 for _ in $(seq 100); do INIT=$(pgrep -P "$NSPAWN" -x systemd || true); [ -n "$INIT" ] && break; sleep 0.2; done
 inside() { nsenter -t "$INIT" -a /bin/bash -c "$1"; }
 for _ in $(seq 60); do state=$(inside 'systemctl is-system-running' 2>/dev/null || true); [ "$state" = running ] || [ "$state" = degraded ] && break; sleep 0.5; done
 echo "booted: $state"
+# On a cgroup v1 (hybrid) host nspawn mounts the controllers read-only in the container, so its systemd
+# cannot delegate memory, cpu and pids to pomegranate; make them writable in the container's mount
+# namespace (below its own cgroup namespace root). A cgroup v2 host delegates a writable subtree as is.
+if [ "$(stat -fc %T /sys/fs/cgroup)" = tmpfs ]; then
+    for hierarchy in $(inside "findmnt -rn -t cgroup -o TARGET"); do
+        nsenter -t "$INIT" -m mount -o remount,bind,rw "$hierarchy"
+    done
+    echo "cgroup v1 host: the controllers made writable in the container"
+fi
 
 step "apt install the package"
-inside 'export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq /root/paastech.deb' >"$ROOT/../install.log" 2>&1 \
+# python3 only for the example app: the sandboxes see the host's /usr.
+inside 'export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq -o Dpkg::Options::=--force-confold /root/paastech.deb python3' >"$ROOT/../install.log" 2>&1 \
     || { tail -30 "$ROOT/../install.log"; exit 1; }
 grep -E "administrator|migrat" "$ROOT/../install.log" || true
 
@@ -64,7 +104,87 @@ check
 step "systemd-analyze security"
 inside 'systemd-analyze security --no-pager' | grep -E "paastech|pomegranate"
 
-step "apt install again (upgrade path): data and services kept"
-inside 'export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq --reinstall /root/paastech.deb' >"$ROOT/../reinstall.log" 2>&1
+step "a user signs up through the API and pushes the Python example with ssh and git"
+# The API's unit may write /var/lib/paastech/mail once it exists.
+inside 'install -d -m 0750 -o paastech -g paastech /var/lib/paastech/mail && systemctl restart paastech-api'
+WORK=$(mktemp -d); trap 'cleanup; rm -rf "$WORK"' EXIT
+trap 'echo "failed at line $LINENO; the last journal lines:"; inside "journalctl -n 60 --no-pager -u pomegranate -u paastech-\*"' ERR
+API=http://127.0.0.1:8081/v1
+json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+api() { local method=$1 path=$2 body=${3:-}; shift 3 || true
+    curl -sS -m 20 -X "$method" "$API$path" -H 'Content-Type: application/json' ${TOKEN:+-H "Authorization: Bearer $TOKEN"} \
+         ${body:+-d "$body"} -w '\n%{http_code}' "$@"; }
+expect_status() { local want=$1 answer; answer=$(cat); [ "${answer##*$'\n'}" = "$want" ] || { echo "expected $want, got: $answer"; exit 1; }
+    printf '%s' "${answer%$'\n'*}"; }
+for _ in $(seq 30); do curl -sf -m 5 "$API/health" >/dev/null && break; sleep 0.5; done
+PASSWORD='e2e correct horse battery staple'
+api POST /auth/signup "{\"username\":\"alice\",\"email\":\"alice@example.com\",\"password\":\"$PASSWORD\"}" | expect_status 201 >/dev/null
+MAIL=$(ls -t "$ROOT"/var/lib/paastech/mail/*.eml | head -1)
+VERIFY_TOKEN=$(grep -o 'token=[A-Za-z0-9_-]*' "$MAIL" | head -1 | cut -d= -f2)
+api POST /auth/verify-email "{\"token\":\"$VERIFY_TOKEN\"}" | expect_status 200 >/dev/null
+TOKEN=$(api POST /auth/login "{\"login\":\"alice\",\"password\":\"$PASSWORD\"}" | expect_status 200 | json '["token"]')
+ssh-keygen -q -t ed25519 -N '' -C alice@e2e -f "$WORK/id"
+api POST /ssh-keys "{\"key\":\"$(cat "$WORK/id.pub")\"}" | expect_status 201 >/dev/null
+api POST /projects '{"name":"hello"}' | expect_status 201 >/dev/null
+echo "alice signed up (verified through the mail spool), added an ed25519 key and created the project hello"
+cp -r examples/python-hello "$WORK/app"
+git -C "$WORK/app" init -q -b main && git -C "$WORK/app" add -A &&
+    git -C "$WORK/app" -c user.name=alice -c user.email=alice@example.com commit -qm "first"
+export GIT_SSH_COMMAND="ssh -i $WORK/id -o IdentitiesOnly=yes -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile=$WORK/known_hosts -o LogLevel=ERROR"
+git -C "$WORK/app" push ssh://git@127.0.0.1:2222/alice/hello.git main >"$WORK/push.log" 2>&1 || { cat "$WORK/push.log"; exit 1; }
+grep -E "^remote: -----> " "$WORK/push.log"
+grep -q "^remote: -----> Live at " "$WORK/push.log" || { cat "$WORK/push.log"; exit 1; }
+
+step "the app answers through the edge by host name on port 80 (308) and 443"
+HOST=hello.apps.localhost
+app_get() { curl -sk -m 5 --resolve "$HOST:443:127.0.0.1" "https://$HOST/" "$@"; }
+[ "$(curl -s -m 5 -o /dev/null -w '%{http_code} %{redirect_url}' -H "Host: $HOST" http://127.0.0.1/)" = "308 https://$HOST/" ]
+echo "port 80: 308 to https://$HOST/"
+[ "$(app_get)" = "hello from python" ]
+app_get -v -o /dev/null 2>&1 | grep -E "^\* +(issuer|subject):|^< HTTP/2 200" | sed 's/^/  /'
+echo "port 443: 200 'hello from python'"
+
+step "journalctl -u pomegranate shows the instance's lines with their fields"
+for _ in $(seq 20); do
+    inside 'journalctl -u pomegranate PAASTECH_PROJECT=hello -o json --no-pager' >"$WORK/journal.json" 2>/dev/null || true
+    grep -q '"GET / HTTP' "$WORK/journal.json" && break; sleep 0.5
+done
+python3 - "$WORK/journal.json" <<'PY'
+import json, sys
+lines = [json.loads(line) for line in open(sys.argv[1]) if line.strip()]
+hits = [e for e in lines if '"GET / HTTP' in str(e.get("MESSAGE", ""))]
+assert hits, f"no request line of the app among {len(lines)} entries"
+e = hits[-1]
+for field in ("PAASTECH_PROJECT", "PAASTECH_DEPLOYMENT", "PAASTECH_INSTANCE", "PAASTECH_STREAM", "_SYSTEMD_UNIT"):
+    assert e.get(field), f"field {field} missing: {e}"
+print("  " + " ".join(f"{k}={e[k]}" for k in ("_SYSTEMD_UNIT", "SYSLOG_IDENTIFIER", "PAASTECH_PROJECT", "PAASTECH_DEPLOYMENT",
+                                             "PAASTECH_INSTANCE", "PAASTECH_STREAM")) + f" MESSAGE={e['MESSAGE']!r}")
+PY
+
+step "systemctl restart pomegranate does not interrupt the app (a request every 20 ms)"
+poll() { local ok=0 failed=0; while [ ! -e "$WORK/stop" ]; do
+        if [ "$(app_get -m 2)" = "hello from python" ]; then ok=$((ok + 1)); else failed=$((failed + 1)); fi; sleep 0.02
+    done; echo "$ok $failed" >"$WORK/poll"; }
+poll & POLLER=$!
+sleep 1; inside 'systemctl restart pomegranate'; inside 'systemctl is-active --quiet pomegranate'; sleep 2
+touch "$WORK/stop"; wait "$POLLER"; read -r OK FAILED <"$WORK/poll"
+echo "served $OK, failed $FAILED"
+[ "$FAILED" = 0 ] && [ "$OK" -gt 20 ]
+
+step "apt remove, then apt install: the user, the project and the app are kept"
+inside 'export DEBIAN_FRONTEND=noninteractive; apt-get remove -y -qq paastech' >"$ROOT/../remove.log" 2>&1 || { tail -20 "$ROOT/../remove.log"; exit 1; }
+inside '! systemctl is-active --quiet paastech-api' && ! curl -sf -m 2 "$API/health" >/dev/null
+echo "removed: the API is down; kept: $(inside 'ls /var/lib/paastech/repos | wc -l') repository, database $(inside "runuser -u postgres -- psql -tAc \"SELECT count(*) FROM pg_database WHERE datname = 'paastech'\"")"
+inside 'export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq -o Dpkg::Options::=--force-confold /root/paastech.deb' >"$ROOT/../reinstall.log" 2>&1 || { tail -20 "$ROOT/../reinstall.log"; exit 1; }
 check
+TOKEN=$(api POST /auth/login "{\"login\":\"alice\",\"password\":\"$PASSWORD\"}" | expect_status 200 | json '["token"]')
+api GET /projects '' | expect_status 200 | json '["items"][0]["name"]' | grep -qx hello
+for _ in $(seq 60); do [ "$(app_get)" = "hello from python" ] && break; sleep 0.5; done
+[ "$(app_get)" = "hello from python" ]
+echo "alice logs in, her project hello is listed, and the app answers on 443"
+
+step "apt install again (upgrade path): data and services kept"
+inside 'export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq -o Dpkg::Options::=--force-confold --reinstall /root/paastech.deb' >"$ROOT/../reinstall.log" 2>&1
+check
+[ "$(app_get)" = "hello from python" ]
 echo; echo "e2e: passed"

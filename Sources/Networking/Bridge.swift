@@ -64,7 +64,7 @@ public struct Bridge: Sendable, Equatable {
         ])
         // Routing between the bridge and the host's uplink is what gives instances egress (with the
         // firewall's masquerade); the firewall's forward chain limits what is forwarded.
-        try SystemCall.writeSysctl("/proc/sys/net/ipv4/ip_forward", "1")
+        try SystemCall.ensureSysctl("/proc/sys/net/ipv4/ip_forward", "1")
         logger.debug("bridge ready", metadata: ["bridge": "\(name)", "index": "\(link.index)", "address": "\(subnet.gateway)/\(subnet.prefixLength)"])
         return Bridge(name: name, index: link.index, subnet: subnet)
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 import Systemd
 
@@ -15,8 +16,11 @@ extension SystemCall {
         }
     }
 
-    /// Writes `text` to a sysctl file such as `/proc/sys/net/ipv4/ip_forward`.
-    static func writeSysctl(_ path: String, _ text: String) throws(SystemCallError) {
+    /// Makes a sysctl file such as `/proc/sys/net/ipv4/ip_forward` hold `text`, writing only when it holds
+    /// something else: where the administrator set it already, a read-only /proc/sys (a container) is fine.
+    static func ensureSysctl(_ path: String, _ text: String) throws(SystemCallError) {
+        if let current = try? String(contentsOfFile: path, encoding: .utf8),
+           current.trimmingCharacters(in: .whitespacesAndNewlines) == text { return }
         let fd = try retryingInterrupts("open(\(path)) to write \(text)", hint: sysctlHint) {
             open(path, O_WRONLY | O_CLOEXEC)
         }

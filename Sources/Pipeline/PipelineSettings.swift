@@ -6,7 +6,7 @@ public struct PipelineSettings: Sendable {
     public var releasesDirectory: String
     /// `<state>/cache/<project-uuid>/<deployment>/`: kept between builds, mounted at /data in the build.
     public var cacheDirectory: String
-    /// `<state>/builds/`: checkouts being prepared.
+    /// `<state>/releases/.incoming/`: checkouts being prepared.
     public var buildsDirectory: String
     public var pomegranateSocket: String
     public var appsDomain: String
@@ -29,7 +29,7 @@ public struct PipelineSettings: Sendable {
 
     public init(_ configuration: PlatformConfiguration) {
         self.init(releasesDirectory: configuration.paths.releasesDirectory, cacheDirectory: configuration.paths.cacheDirectory,
-                  buildsDirectory: configuration.paths.stateDirectory + "/builds",
+                  buildsDirectory: configuration.paths.incomingBuildsDirectory,
                   pomegranateSocket: configuration.paths.pomegranateSocket, appsDomain: configuration.platform.appsDomain)
         releasesKept = configuration.platform.releasesKept
         edge = configuration.edge

@@ -13,6 +13,9 @@ extension PlatformConfiguration {
         public var repositoriesDirectory: String { stateDirectory.appendingPathComponent("repos") }
         /// Immutable releases, `<state>/releases/<deployment-uuid>/<release-id>/`.
         public var releasesDirectory: String { stateDirectory.appendingPathComponent("releases") }
+        /// Checkouts being prepared for a build, `<state>/releases/.incoming/<uuid>/`: inside the releases
+        /// directory so that moving one into place is a rename, also where a unit binds only that directory.
+        public var incomingBuildsDirectory: String { releasesDirectory.appendingPathComponent(".incoming") }
         /// Build caches, `<state>/cache/<project-uuid>/`.
         public var cacheDirectory: String { stateDirectory.appendingPathComponent("cache") }
         /// Certificates and the ACME account of the edge proxy.

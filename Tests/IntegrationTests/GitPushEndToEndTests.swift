@@ -40,6 +40,9 @@ struct GitPushEndToEndTests {
         #expect(first.stageLines.last == "-----> Live at http://web.hello.apps.localhost:\(dev.httpPort)", "\(first.output)")
         let address = try #require(first.instanceAddresses.first, "\(first.output)")
         #expect(address.hasPrefix("10.95."))
+        // The instance's own address (on the sandboxes' bridge, reachable from the host) answers with the app's body.
+        let direct = try await run("/usr/bin/curl", ["-sS", "-m", "5", "http://\(address)/"])
+        #expect(direct.0 == 0 && direct.1 == "hello from python\n", "\(direct)")
         // Through the edge, as a user opens it: by name on HTTP, on HTTPS with HTTP/2 and the dev CA, and at
         // <project>.apps.localhost since the project has one deployment (an alias the edge reads from the API).
         #expect(try await eventually(timeout: .seconds(10)) { edgeGet(dev, "web.hello.apps.localhost").body == "hello from python\n" })
