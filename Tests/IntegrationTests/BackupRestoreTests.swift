@@ -1,0 +1,158 @@
+import Foundation
+import Glibc
+import Systemd
+import Testing
+
+/// `paastech backup` on one dev platform and `paastech restore` on a fresh one, with real PostgreSQL, git,
+/// OpenSSH and sandboxes: the app runs again on the second platform without a rebuild, its API knows the user,
+/// the project and the releases, and the user pushes and rolls back there.
+@Suite("backup and restore between two platforms", .serialized, .enabled(if: geteuid() == 0, "sandboxes need root"))
+struct BackupRestoreTests {
+    @Test("push to A, back up, restore on a fresh B: the app serves through B's edge, B's API knows it, pushes work")
+    func roundTrip() async throws {
+        let root = try temporaryDirectory("backup")
+        let archives = root.appendingPathComponent("archives")
+        try FileManager.default.createDirectory(at: archives, withIntermediateDirectories: true)
+
+        let stateA = root.appendingPathComponent("a")
+        guard let a = try await DevPlatformRun.start(stateDirectory: stateA, apiPort: try freePort(), sshPort: try freePort(),
+                                                     sandboxName: "bkpa", sandboxSubnet: "10.84.0.0/16") else { return }
+        let user: PushingUser
+        let work: String
+        let archive: String
+        do {
+            (user, work) = try await pushApp(to: a, directory: root)
+            archive = try await backUp(a, into: archives, scratch: root)
+        } catch {
+            _ = await a.stop()
+            throw error
+        }
+        #expect(await a.stop() == 0, "\(a.process.log.suffix(3000))")
+
+        let stateB = root.appendingPathComponent("b")
+        guard let b = try await DevPlatformRun.start(stateDirectory: stateB, apiPort: try freePort(), sshPort: try freePort(),
+                                                     sandboxName: "bkpb", sandboxSubnet: "10.85.0.0/16") else { return }
+        do {
+            try await restore(archive, on: b, from: a, user: user, work: work)
+        } catch {
+            _ = await b.stop()
+            throw error
+        }
+        #expect(await b.stop() == 0, "\(b.process.log.suffix(3000))")
+    }
+
+    /// alice signs up on A, creates `hello` and pushes examples/python-hello; it answers through A's edge.
+    func pushApp(to a: DevPlatformRun, directory: URL) async throws -> (PushingUser, String) {
+        let user = try await PushingUser.signUp("alice", on: a, directory: directory)
+        let project = try await user.api(.post, "/v1/projects", ["name": "hello"])
+        #expect(project.status == 201, "\(project.body)")
+        let work = try user.workTree(copying: "python-hello", named: "hello")
+        let pushed = try await user.push(work, project: "hello")
+        #expect(pushed.status == 0, "\(pushed.output)\n\(a.process.log.suffix(3000))")
+        #expect(try await eventually(timeout: .seconds(15)) { edgeGet(a, "web.hello.apps.localhost").body == "hello from python\n" })
+        return (user, work)
+    }
+
+    /// `paastech backup` while A runs; a backup that fails leaves nothing behind.
+    func backUp(_ a: DevPlatformRun, into archives: URL, scratch: URL) async throws -> String {
+        let binary = try Binary.path()
+        let backup = try await ProgramRun(binary, ["backup", "--config", a.summary.configurationFile, "--output", archives.path],
+                                          environment: ["PATH": "/usr/bin:/bin"], timeout: .seconds(300)).run()
+        #expect(backup.exitCode == 0, "\(backup)")
+        for line in ["-----> Dumping the database", "schema version", "-----> Archiving repos, releases, logs, edge, git from",
+                     "-----> Wrote \(archives.path)/paastech-backup-"] {
+            #expect(backup.stdoutText.contains(line), "\(line) missing:\n\(backup)")
+        }
+        let files = try FileManager.default.contentsOfDirectory(atPath: archives.path)
+        #expect(files.count == 1 && files[0].hasPrefix("paastech-backup-") && files[0].hasSuffix("Z.tar"), "\(files)")
+        let archive = archives.appendingPathComponent(try #require(files.first)).path
+        var status = stat()
+        #expect(stat(archive, &status) == 0 && status.st_mode & 0o777 == 0o600, "the archive holds secrets: 0600")
+
+        let listing = try await ProgramRun("/usr/bin/tar", ["--list", "--file=" + archive], environment: [:]).run()
+        let members = listing.stdoutText.split(separator: "\n").map(String.init)
+        #expect(members.first == "manifest.json", "\(members.prefix(5))")
+        for member in ["database.dump", "repos/", "releases/", "logs/", "edge/", "git/"] {
+            #expect(members.contains(member), "\(member) missing from the archive: \(members.prefix(40))")
+        }
+        #expect(!members.contains { $0.hasPrefix("cache/") || $0.hasPrefix("pomegranate/") }, "\(members.prefix(40))")
+        let manifest = json(try await ProgramRun("/usr/bin/tar", ["--extract", "--to-stdout", "--file=" + archive, "manifest.json"],
+                                                 environment: [:]).run().stdoutText)
+        #expect(manifest["format_version"] as? Int == 1 && manifest["schema_version"] as? Int ?? 0 >= 1, "\(manifest)")
+        #expect(manifest["state_directory"] as? String == a.stateDirectory.appendingPathComponent("var").path, "\(manifest)")
+
+        // A database that cannot be reached: the backup fails and leaves neither an archive nor its scratch files.
+        let broken = scratch.appendingPathComponent("broken.toml")
+        let configuration = try String(contentsOfFile: a.summary.configurationFile, encoding: .utf8)
+        try configuration.replacing(/conninfo = .*/, with: "conninfo = \"host=/nonexistent dbname=paastech\"")
+            .write(to: broken, atomically: true, encoding: .utf8)
+        let failedDirectory = scratch.appendingPathComponent("failed")
+        try FileManager.default.createDirectory(at: failedDirectory, withIntermediateDirectories: true)
+        let failed = try await ProgramRun(binary, ["backup", "--config", broken.path, "--output", failedDirectory.path + "/x.tar"],
+                                          environment: ["PATH": "/usr/bin:/bin"], timeout: .seconds(60)).run()
+        #expect(failed.exitCode != 0 && failed.stderrText.contains("cannot read the database's schema version"), "\(failed)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: failedDirectory.path).isEmpty)
+        return archive
+    }
+
+    /// `paastech restore` on a fresh B, then what alice sees there.
+    func restore(_ archive: String, on b: DevPlatformRun, from a: DevPlatformRun, user: PushingUser, work: String) async throws {
+        let binary = try Binary.path()
+        let restore = try await ProgramRun(binary, ["restore", "--config", b.summary.configurationFile, archive],
+                                           environment: ["PATH": "/usr/bin:/bin"], timeout: .seconds(300)).run()
+        #expect(restore.exitCode == 0, "\(restore)\n\(b.process.log.suffix(3000))")
+        for line in ["-----> Reading \(archive)", "-----> Checking this platform", "-----> Restoring the database",
+                     "-----> Replacing repos, releases, logs, edge, git in", "-----> Redeploying 1 serving release(s) without rebuilding",
+                     "       hello/web v1: 1 instance(s), live at http://web.hello.apps.localhost:\(b.httpPort)",
+                     "-----> Restored: 1 deployment(s) serving"] {
+            #expect(restore.stdoutText.contains(line), "\(line) missing:\n\(restore)")
+        }
+        // The app runs on B, in B's subnet, answering through B's edge by its host name.
+        #expect(try await eventually(timeout: .seconds(15)) { edgeGet(b, "web.hello.apps.localhost").body == "hello from python\n" },
+                "\(b.process.log.suffix(3000))")
+
+        // B's API knows alice (same password), her project, its deployment and its release.
+        let login = try await PushingUser.postJSON(b.summary.apiURL + "/v1/auth/login", ["login": "alice", "password": "correct horse battery"])
+        let token = try #require(json(login.1)["token"] as? String, "\(login)")
+        let alice = PushingUser(name: "alice", token: token, keyPath: user.keyPath, directory: user.directory, dev: b)
+        let web = try await alice.deploymentUUID(project: "hello", name: "web")
+        let releases = try await alice.releases(web)
+        #expect(releases.map { "v\($0["version"] as? Int ?? 0) \($0["status"] as? String ?? "")" } == ["v1 live"], "\(releases)")
+        // gitd's host keys came along, so alice's known_hosts entry stays valid (gitd serves them from its next start).
+        let hostKeys = try FileManager.default.contentsOfDirectory(atPath: a.stateDirectory.appendingPathComponent("var/git").path)
+        #expect(!hostKeys.isEmpty)
+        for key in hostKeys {
+            let path = "var/git/" + key
+            #expect(FileManager.default.contents(atPath: a.stateDirectory.appendingPathComponent(path).path)
+                        == FileManager.default.contents(atPath: b.stateDirectory.appendingPathComponent(path).path), "\(key)")
+        }
+
+        // A second restore without --force is refused, and changes nothing.
+        let again = try await ProgramRun(binary, ["restore", "--config", b.summary.configurationFile, archive],
+                                         environment: ["PATH": "/usr/bin:/bin"], timeout: .seconds(120)).run()
+        #expect(again.exitCode != 0, "\(again)")
+        #expect(again.stderrText.contains("the database already has 1 project(s)") && again.stderrText.contains("Pass --force"), "\(again)")
+        #expect(!again.stdoutText.contains("Restoring the database"), "\(again)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: b.stateDirectory.appendingPathComponent("var").path)
+                    .filter { $0.hasPrefix(".restore-") }.isEmpty, "no unpacked leftovers")
+        #expect(try await alice.releases(web).count == 1)
+        #expect(edgeGet(b, "web.hello.apps.localhost").body == "hello from python\n")
+
+        // A push to B builds v2 there (the repository came along: git sends only the new commit).
+        try alice.edit(work, "app.py") { $0.replacingOccurrences(of: "hello from python", with: "hello from B") }
+        let pushed = try await alice.push(work, project: "hello")
+        #expect(pushed.status == 0, "\(pushed.output)\n\(b.process.log.suffix(3000))")
+        #expect(pushed.output.contains("-----> Released web v2"), "\(pushed.output)")
+        #expect(try await eventually(timeout: .seconds(15)) { edgeGet(b, "web.hello.apps.localhost").body == "hello from B\n" })
+
+        // The restored v1 is still a release to go back to: its description is read where B keeps it.
+        let rollback = try await ProgramRun(binary, ["rollback", "--api", b.summary.apiURL, "hello/web", "v1"],
+                                            environment: ["PAASTECH_TOKEN": alice.token, "PATH": "/usr/bin:/bin"]).run()
+        #expect(rollback.exitCode == 0 && rollback.stdoutText.contains("Released web v3: rollback to v1 (the build of v1)"), "\(rollback)")
+        #expect(try await eventually(timeout: .seconds(15)) { edgeGet(b, "web.hello.apps.localhost").body == "hello from python\n" })
+    }
+
+    func edgeGet(_ dev: DevPlatformRun, _ host: String) -> (status: Int, body: String) {
+        RoutePoller.get(dev.edgeAddress, host: host)
+    }
+}
