@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import PomegranateRPC
 import Systemd
 import Testing
 
@@ -10,7 +11,10 @@ import Testing
 struct BackupRestoreTests {
     @Test("push to A, back up, restore on a fresh B: the app serves through B's edge, B's API knows it, pushes work")
     func roundTrip() async throws {
-        let root = try temporaryDirectory("backup")
+        // A fixed place, emptied first and kept afterwards to look into (its platforms are stopped by then).
+        let root = URL(fileURLWithPath: "/tmp/paastech-backup-roundtrip")
+        try? FileManager.default.removeItem(at: root)
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let archives = root.appendingPathComponent("archives")
         try FileManager.default.createDirectory(at: archives, withIntermediateDirectories: true)
 
@@ -24,20 +28,29 @@ struct BackupRestoreTests {
             (user, work) = try await pushApp(to: a, directory: root)
             archive = try await backUp(a, into: archives, scratch: root)
         } catch {
+            await a.stopApps()
             _ = await a.stop()
             throw error
         }
+        await a.stopApps()
         #expect(await a.stop() == 0, "\(a.process.log.suffix(3000))")
 
         let stateB = root.appendingPathComponent("b")
         guard let b = try await DevPlatformRun.start(stateDirectory: stateB, apiPort: try freePort(), sshPort: try freePort(),
                                                      sandboxName: "bkpb", sandboxSubnet: "10.85.0.0/16") else { return }
         do {
+            // gitd writes its host keys once it has generated them (RSA takes a moment): let it finish first.
+            #expect(try await eventually(timeout: .seconds(60)) {
+                try await ProgramRun("/usr/bin/ssh-keyscan", ["-p", String(b.sshPort), "-t", "rsa,ed25519", "127.0.0.1"],
+                                     environment: [:], timeout: .seconds(10)).run().stdoutText.split(separator: "\n").count == 2
+            })
             try await restore(archive, on: b, from: a, user: user, work: work)
         } catch {
+            await b.stopApps()
             _ = await b.stop()
             throw error
         }
+        await b.stopApps()
         #expect(await b.stop() == 0, "\(b.process.log.suffix(3000))")
     }
 
@@ -59,6 +72,7 @@ struct BackupRestoreTests {
         let backup = try await ProgramRun(binary, ["backup", "--config", a.summary.configurationFile, "--output", archives.path],
                                           environment: ["PATH": "/usr/bin:/bin"], timeout: .seconds(300)).run()
         #expect(backup.exitCode == 0, "\(backup)")
+        print("paastech backup:\n\(backup.stdoutText)")
         for line in ["-----> Dumping the database", "schema version", "-----> Archiving repos, releases, logs, edge, git from",
                      "-----> Wrote \(archives.path)/paastech-backup-"] {
             #expect(backup.stdoutText.contains(line), "\(line) missing:\n\(backup)")
@@ -101,6 +115,7 @@ struct BackupRestoreTests {
         let restore = try await ProgramRun(binary, ["restore", "--config", b.summary.configurationFile, archive],
                                            environment: ["PATH": "/usr/bin:/bin"], timeout: .seconds(300)).run()
         #expect(restore.exitCode == 0, "\(restore)\n\(b.process.log.suffix(3000))")
+        print("paastech restore:\n\(restore.stdoutText)")
         for line in ["-----> Reading \(archive)", "-----> Checking this platform", "-----> Restoring the database",
                      "-----> Replacing repos, releases, logs, edge, git in", "-----> Redeploying 1 serving release(s) without rebuilding",
                      "       hello/web v1: 1 instance(s), live at http://web.hello.apps.localhost:\(b.httpPort)",
@@ -132,6 +147,7 @@ struct BackupRestoreTests {
                                          environment: ["PATH": "/usr/bin:/bin"], timeout: .seconds(120)).run()
         #expect(again.exitCode != 0, "\(again)")
         #expect(again.stderrText.contains("the database already has 1 project(s)") && again.stderrText.contains("Pass --force"), "\(again)")
+        print("paastech restore, again:\n\(again.stdoutText)\(again.stderrText)")
         #expect(!again.stdoutText.contains("Restoring the database"), "\(again)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: b.stateDirectory.appendingPathComponent("var").path)
                     .filter { $0.hasPrefix(".restore-") }.isEmpty, "no unpacked leftovers")
@@ -145,14 +161,44 @@ struct BackupRestoreTests {
         #expect(pushed.output.contains("-----> Released web v2"), "\(pushed.output)")
         #expect(try await eventually(timeout: .seconds(15)) { edgeGet(b, "web.hello.apps.localhost").body == "hello from B\n" })
 
-        // The restored v1 is still a release to go back to: its description is read where B keeps it.
-        let rollback = try await ProgramRun(binary, ["rollback", "--api", b.summary.apiURL, "hello/web", "v1"],
-                                            environment: ["PAASTECH_TOKEN": alice.token, "PATH": "/usr/bin:/bin"]).run()
-        #expect(rollback.exitCode == 0 && rollback.stdoutText.contains("Released web v3: rollback to v1 (the build of v1)"), "\(rollback)")
+        // --force restores the backup over a platform in use: B's v2 and a project the backup does not have go.
+        _ = try await alice.api(.post, "/v1/projects", ["name": "other"])
+        let other = try await alice.push(try alice.workTree(copying: "python-hello", named: "other"), project: "other")
+        #expect(other.status == 0, "\(other.output)")
+        #expect(try await eventually(timeout: .seconds(15)) { edgeGet(b, "web.other.apps.localhost").status == 200 })
+        let forced = try await ProgramRun(binary, ["restore", "--config", b.summary.configurationFile, "--force", archive],
+                                          environment: ["PATH": "/usr/bin:/bin"], timeout: .seconds(300)).run()
+        #expect(forced.exitCode == 0, "\(forced)\n\(b.process.log.suffix(3000))")
+        print("paastech restore --force:\n\(forced.stdoutText)")
+        for line in ["the database has 2 project(s), replaced (--force)", "-----> Stopping 1 deployment(s) the backup does not have",
+                     "       hello/web v1: 1 instance(s), live at"] {
+            #expect(forced.stdoutText.contains(line), "\(line) missing:\n\(forced)")
+        }
         #expect(try await eventually(timeout: .seconds(15)) { edgeGet(b, "web.hello.apps.localhost").body == "hello from python\n" })
+        #expect(try await eventually(timeout: .seconds(15)) { edgeGet(b, "web.other.apps.localhost").status == 404 })
+        // The database is A's again: the session alice opened on B is gone, the one she had on A works.
+        #expect(try await alice.api(.get, "/v1/projects").status == 401)
+        let sessionFromA = PushingUser(name: "alice", token: user.token, keyPath: user.keyPath, directory: user.directory, dev: b)
+        #expect(try await sessionFromA.releases(web).map { "v\($0["version"] as? Int ?? 0) \($0["status"] as? String ?? "")" } == ["v1 live"])
+
+        // The restored v1 is a release to go back to: its description is read where B keeps its releases.
+        let rollback = try await ProgramRun(binary, ["rollback", "--api", b.summary.apiURL, "hello/web", "v1"],
+                                            environment: ["PAASTECH_TOKEN": user.token, "PATH": "/usr/bin:/bin"]).run()
+        #expect(rollback.exitCode == 0 && rollback.stdoutText.contains("Released web v2: rollback to v1 (the build of v1)"), "\(rollback)")
+        #expect(edgeGet(b, "web.hello.apps.localhost").body == "hello from python\n")
     }
 
     func edgeGet(_ dev: DevPlatformRun, _ host: String) -> (status: Int, body: String) {
         RoutePoller.get(dev.edgeAddress, host: host)
+    }
+}
+
+extension DevPlatformRun {
+    /// Stops every app this platform runs: they outlive `paastech dev`, as they outlive a Pomegranate restart.
+    func stopApps() async {
+        try? await PomegranateConnection.withClient(socketPath: pomegranateSocket) { pomegranate in
+            let running = try await pomegranate.instances.status(Paastech_Pomegranate_V1_StatusRequest()).deployments
+            try await pomegranate.stopDeployments(running.map(\.deploymentID))
+        }
     }
 }
