@@ -49,14 +49,7 @@ public struct PlatformBackup: Sendable {
         output.stage("Dumping the database (pg_dump: one consistent snapshot)")
         let schemaVersion = try await database.schemaVersion()
         let dumpPath = staging + "/" + BackupManifest.databaseFileName
-        let dump = try StateFiles.open(dumpPath, O_WRONLY | O_CREAT | O_EXCL)
-        do {
-            try await database.dump(to: dump)
-            close(dump)
-        } catch {
-            close(dump)
-            throw error
-        }
+        try await StateFiles.withOpen(dumpPath, O_WRONLY | O_CREAT | O_EXCL) { dump throws(BackupError) in try await database.dump(to: dump) }
         output.detail("\(BackupManifest.databaseFileName): \(StateFiles.size(of: dumpPath)), schema version \(schemaVersion)")
 
         let paths = configuration.paths

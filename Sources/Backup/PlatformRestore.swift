@@ -62,13 +62,8 @@ public struct PlatformRestore: Sendable {
         try await archive.extract(into: staging)
 
         output.stage("Restoring the database (pg_restore, one transaction)")
-        let dump = try StateFiles.open(staging + "/" + manifest.database, O_RDONLY)
-        do {
+        try await StateFiles.withOpen(staging + "/" + manifest.database, O_RDONLY) { dump throws(BackupError) in
             try await database.restore(from: dump)
-            close(dump)
-        } catch {
-            close(dump)
-            throw error
         }
         if manifest.schemaVersion < Migration.latestVersion {
             output.stage("Migrating the schema from version \(manifest.schemaVersion) to \(Migration.latestVersion)")

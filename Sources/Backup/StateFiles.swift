@@ -22,6 +22,14 @@ enum StateFiles {
         }
     }
 
+    /// Runs `body` with `path` open (see ``open(_:_:mode:)``), and closes it afterwards.
+    static func withOpen<Value>(_ path: String, _ flags: Int32, _ body: (Int32) async throws(BackupError) -> Value)
+        async throws(BackupError) -> Value {
+        let descriptor = try open(path, flags)
+        defer { close(descriptor) }
+        return try await body(descriptor)
+    }
+
     /// Writes `data` to a new file `path` (mode 0600).
     static func write(_ data: Data, to path: String) throws(BackupError) {
         guard FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600]) else {

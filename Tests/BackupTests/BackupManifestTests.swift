@@ -67,3 +67,15 @@ struct BackupManifestTests {
         #expect(error.map { "\($0)" }?.hasPrefix("x.tar is not a paastech backup: its manifest.json cannot be read") == true, "\(String(describing: error))")
     }
 }
+
+@Suite("Before a restore changes anything")
+struct RestorePreflightTests {
+    /// A restore needs Pomegranate to run the apps again: without it, it stops at once, saying so.
+    @Test(.timeLimit(.minutes(1)))
+    func aMissingPomegranateIsReportedNotWaitedFor() async throws {
+        let socket = "/tmp/paastech-no-pomegranate-\(UUID().uuidString.prefix(8)).sock"
+        let error = await #expect(throws: BackupError.self) { try await RestoreAgent(socket: socket).runningDeployments() }
+        #expect(error.map { "\($0)" }?.contains("Pomegranate does not answer on \(socket)") == true, "\(String(describing: error))")
+        #expect(error.map { "\($0)" }?.contains("start the platform first") == true)
+    }
+}

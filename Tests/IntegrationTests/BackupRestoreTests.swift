@@ -18,40 +18,25 @@ struct BackupRestoreTests {
         let archives = root.appendingPathComponent("archives")
         try FileManager.default.createDirectory(at: archives, withIntermediateDirectories: true)
 
-        let stateA = root.appendingPathComponent("a")
-        guard let a = try await DevPlatformRun.start(stateDirectory: stateA, apiPort: try freePort(), sshPort: try freePort(),
-                                                     sandboxName: "bkpa", sandboxSubnet: "10.84.0.0/16") else { return }
-        let user: PushingUser
-        let work: String
-        let archive: String
-        do {
-            (user, work) = try await pushApp(to: a, directory: root)
-            archive = try await backUp(a, into: archives, scratch: root)
-        } catch {
-            await a.stopApps()
-            _ = await a.stop()
-            throw error
+        guard let a = try await DevPlatformRun.start(stateDirectory: root.appendingPathComponent("a"), apiPort: try freePort(),
+                                                     sshPort: try freePort(), sandboxName: "bkpa", sandboxSubnet: "10.84.0.0/16")
+        else { return }
+        let (user, work, archive) = try await a.whileRunning {
+            let (user, work) = try await pushApp(to: a, directory: root)
+            return (user, work, try await backUp(a, into: archives, scratch: root))
         }
-        await a.stopApps()
-        #expect(await a.stop() == 0, "\(a.process.log.suffix(3000))")
 
-        let stateB = root.appendingPathComponent("b")
-        guard let b = try await DevPlatformRun.start(stateDirectory: stateB, apiPort: try freePort(), sshPort: try freePort(),
-                                                     sandboxName: "bkpb", sandboxSubnet: "10.85.0.0/16") else { return }
-        do {
+        guard let b = try await DevPlatformRun.start(stateDirectory: root.appendingPathComponent("b"), apiPort: try freePort(),
+                                                     sshPort: try freePort(), sandboxName: "bkpb", sandboxSubnet: "10.85.0.0/16")
+        else { return }
+        try await b.whileRunning {
             // gitd writes its host keys once it has generated them (RSA takes a moment): let it finish first.
             #expect(try await eventually(timeout: .seconds(60)) {
                 try await ProgramRun("/usr/bin/ssh-keyscan", ["-p", String(b.sshPort), "-t", "rsa,ed25519", "127.0.0.1"],
                                      environment: [:], timeout: .seconds(10)).run().stdoutText.split(separator: "\n").count == 2
             })
             try await restore(archive, on: b, from: a, user: user, work: work)
-        } catch {
-            await b.stopApps()
-            _ = await b.stop()
-            throw error
         }
-        await b.stopApps()
-        #expect(await b.stop() == 0, "\(b.process.log.suffix(3000))")
     }
 
     /// alice signs up on A, creates `hello` and pushes examples/python-hello; it answers through A's edge.
@@ -194,11 +179,21 @@ struct BackupRestoreTests {
 }
 
 extension DevPlatformRun {
-    /// Stops every app this platform runs: they outlive `paastech dev`, as they outlive a Pomegranate restart.
-    func stopApps() async {
+    /// Runs `body`, then stops the platform's apps (they outlive `paastech dev`, as they outlive a Pomegranate
+    /// restart) and the platform, also when `body` throws.
+    func whileRunning<Value>(_ body: () async throws -> Value) async throws -> Value {
+        let result: Result<Value, any Error>
+        do {
+            result = .success(try await body())
+        } catch {
+            result = .failure(error)
+        }
         try? await PomegranateConnection.withClient(socketPath: pomegranateSocket) { pomegranate in
             let running = try await pomegranate.instances.status(Paastech_Pomegranate_V1_StatusRequest()).deployments
             try await pomegranate.stopDeployments(running.map(\.deploymentID))
         }
+        let status = await stop()
+        if case .success = result { #expect(status == 0, "\(process.log.suffix(3000))") }
+        return try result.get()
     }
 }
