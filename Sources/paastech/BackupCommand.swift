@@ -9,7 +9,8 @@ struct BackupCommand: AsyncParsableCommand {
         commandName: "backup", abstract: "Write the database and the platform's state to one archive (as root).")
 
     @OptionGroup var config: ConfigurationOptions
-    @Option(help: "The archive to write, or a directory for it (default: paastech-backup-<UTC time>.tar here).")
+    @Option(help: ArgumentHelp("The archive to write, or a directory for it (default: paastech-backup-<UTC time>.tar here).",
+                               valueName: "file"))
     var output: String?
 
     func run() async throws {

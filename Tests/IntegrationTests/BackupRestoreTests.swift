@@ -151,11 +151,14 @@ struct BackupRestoreTests {
         let other = try await alice.push(try alice.workTree(copying: "python-hello", named: "other"), project: "other")
         #expect(other.status == 0, "\(other.output)")
         #expect(try await eventually(timeout: .seconds(15)) { edgeGet(b, "web.other.apps.localhost").status == 200 })
-        let forced = try await ProgramRun(binary, ["restore", "--config", b.summary.configurationFile, "--force", archive],
+        // Its manifest says schema version 1, as a backup of an older paastech would: the restore migrates.
+        let older = try await withManifest(of: archive) { $0["schema_version"] = 1 }
+        let forced = try await ProgramRun(binary, ["restore", "--config", b.summary.configurationFile, "--force", older],
                                           environment: ["PATH": "/usr/bin:/bin"], timeout: .seconds(300)).run()
         #expect(forced.exitCode == 0, "\(forced)\n\(b.process.log.suffix(3000))")
         print("paastech restore --force:\n\(forced.stdoutText)")
-        for line in ["the database has 2 project(s), replaced (--force)", "-----> Stopping 1 deployment(s) the backup does not have",
+        for line in ["the database has 2 project(s), replaced (--force)", "-----> Migrating the schema from version 1 to",
+                     "-----> Stopping 1 deployment(s) the backup does not have",
                      "       hello/web v1: 1 instance(s), live at"] {
             #expect(forced.stdoutText.contains(line), "\(line) missing:\n\(forced)")
         }
@@ -171,6 +174,24 @@ struct BackupRestoreTests {
                                             environment: ["PAASTECH_TOKEN": user.token, "PATH": "/usr/bin:/bin"]).run()
         #expect(rollback.exitCode == 0 && rollback.stdoutText.contains("Released web v2: rollback to v1 (the build of v1)"), "\(rollback)")
         #expect(edgeGet(b, "web.hello.apps.localhost").body == "hello from python\n")
+    }
+
+    /// A copy of `archive` whose manifest `change` edited.
+    func withManifest(of archive: String, _ change: (inout [String: Any]) -> Void) async throws -> String {
+        let copy = (archive as NSString).deletingPathExtension + "-edited.tar"
+        let scratch = (archive as NSString).deletingLastPathComponent + "/manifest.json"
+        try FileManager.default.copyItem(atPath: archive, toPath: copy)
+        var manifest = json(try await ProgramRun("/usr/bin/tar", ["--extract", "--to-stdout", "--file=" + archive, "manifest.json"],
+                                                 environment: [:]).run().stdoutText)
+        change(&manifest)
+        try JSONSerialization.data(withJSONObject: manifest).write(to: URL(fileURLWithPath: scratch))
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        for arguments in [["--delete", "--file=" + copy, "manifest.json"],
+                          ["--append", "--file=" + copy, "--directory=" + (scratch as NSString).deletingLastPathComponent, "manifest.json"]] {
+            let result = try await ProgramRun("/usr/bin/tar", arguments, environment: [:]).run()
+            guard result.exitCode == 0 else { throw HarnessFailure("tar \(arguments): \(result)") }
+        }
+        return copy
     }
 
     func edgeGet(_ dev: DevPlatformRun, _ host: String) -> (status: Int, body: String) {
