@@ -192,6 +192,9 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
 
+        // Backup and restore: pg_dump/pg_restore and tar of the state directories; a restore redeploys through the pipeline.
+        .target(name: "Backup", dependencies: ["PlatformConfig", "Systemd", "Postgres", "Store", "Pipeline", "PomegranateRPC"]),
+
         // The web console: server-rendered pages from API calls (templates, stylesheet and script embedded).
         .target(name: "WebConsole", dependencies: [
             "PlatformConfig", "Systemd",
@@ -207,6 +210,7 @@ let package = Package(
         .executableTarget(name: "paastech", dependencies: [
             "PlatformConfig", "Systemd", "Postgres", "Store", "Credentials", "API", "DevPlatform", "Sandbox",
             "Pomegranate", "PomegranateRPC", "Cgroups", "GitServer", "InternalAPIClient", "RepoManager", "RepoManagerRPC", "Pipeline", "Edge", "ACME", "WebConsole",
+            "Backup",
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -241,6 +245,7 @@ let package = Package(
             .product(name: "GRPCCore", package: "grpc-swift-2"),
             .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
+        .testTarget(name: "BackupTests", dependencies: ["Backup", "PlatformConfig"]),
         // A real pebble (ACME test server) for the ACME and edge tests.
         .target(name: "PebbleTestSupport", dependencies: ["ACME", "Systemd",
             .product(name: "Crypto", package: "swift-crypto"),

@@ -45,11 +45,7 @@ public struct PlatformAgents: Sendable {
         guard !ids.isEmpty else { return }
         do {
             try await PomegranateConnection.withClient(socketPath: pomegranateSocket) { pomegranate in
-                for id in ids {
-                    var request = Paastech_Pomegranate_V1_StopRequest()
-                    request.deploymentID = id.uuidString.lowercased()
-                    _ = try await pomegranate.releases.stop(request)
-                }
+                try await pomegranate.stopDeployments(ids.map { $0.uuidString.lowercased() })
             }
         } catch {
             throw APIError(.serviceUnavailable, code: "agent_unavailable",

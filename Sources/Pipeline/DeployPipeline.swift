@@ -47,9 +47,7 @@ public struct DeployPipeline: Sendable {
                                                     log: buildLog, using: pomegranate)
                     let spec = try recordRelease(found, of: project, as: deployment, release: release, directory: directory)
                     try await platform.updateRelease(id: release.id, status: .deploying, buildLogPath: buildLog.recordedPath)
-                    let instances = try await deploy(spec, using: pomegranate)
-                    try await healthCheck(spec, instances: instances, using: pomegranate)
-                    try await switchAndRetire(spec, using: pomegranate)
+                    try await goLive(spec, using: pomegranate)
                     try await platform.updateRelease(id: release.id, status: .live, buildLogPath: buildLog.recordedPath)
                     if spec.recipe.kind == .web {
                         urls.append(settings.appURL(deployment: found.name, project: project.name))
@@ -64,6 +62,14 @@ public struct DeployPipeline: Sendable {
             for url in urls { output.stage("Live at \(url)") }
             return urls
         }
+    }
+
+    /// deploy → health-check → switch → retire: the stages every release goes through once it is recorded,
+    /// whether built by a push, redeployed (rollback, configuration change) or resumed after a restore.
+    func goLive(_ spec: ReleaseSpecification, using pomegranate: PomegranateClient) async throws {
+        let instances = try await deploy(spec, using: pomegranate)
+        try await healthCheck(spec, instances: instances, using: pomegranate)
+        try await switchAndRetire(spec, using: pomegranate)
     }
 
     // MARK: - Stages

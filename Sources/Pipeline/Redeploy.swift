@@ -26,14 +26,34 @@ extension DeployPipeline {
             output.stage("Released \(spec.deploymentName) \(release.name): \(reason) (the build of \(base.release))")
             try await platform.updateRelease(id: release.id, status: .deploying, buildLogPath: nil)
             try await PomegranateConnection.withClient(socketPath: settings.pomegranateSocket) { pomegranate in
-                let instances = try await deploy(spec, using: pomegranate)
-                try await healthCheck(spec, instances: instances, using: pomegranate)
-                try await switchAndRetire(spec, using: pomegranate)
+                try await goLive(spec, using: pomegranate)
             }
             try await platform.updateRelease(id: release.id, status: .live, buildLogPath: nil)
         } catch {
             try? await platform.updateRelease(id: release.id, status: .failed, buildLogPath: nil)
             throw error
+        }
+        if spec.recipe.kind == .web { output.stage("Live at \(settings.appURL(deployment: spec.deploymentName, project: spec.projectName))") }
+        return spec
+    }
+
+    /// Runs a release again as itself — its build, its configuration, its number, no new release row — on a
+    /// platform that is not running it: `paastech restore` does this for every deployment whose release was
+    /// serving when the backup was made. The same stages as a redeploy (deploy → health-check → switch →
+    /// retire); the host names follow this platform's apps domain.
+    /// - Parameter base: The release's specification, as ``specification(deploymentID:deploymentName:release:)``
+    ///   reads it (its build directory is where the specification is now).
+    /// - Returns: The specification now serving.
+    public func resume(_ base: ReleaseSpecification) async throws -> ReleaseSpecification {
+        var spec = base
+        spec.hosts = hosts(for: spec.deploymentName, in: PipelineProject(id: spec.projectID, name: spec.projectName, defaultBranch: ""))
+        guard FileManager.default.fileExists(atPath: spec.directory) else {
+            throw PipelineError.buildMissing(deployment: spec.deploymentName, release: spec.release)
+        }
+        if spec.hosts != base.hosts { try spec.rewrite() }
+        output.stage("Resuming \(spec.deploymentName) \(spec.release) (the build of \((spec.directory as NSString).lastPathComponent))")
+        try await PomegranateConnection.withClient(socketPath: settings.pomegranateSocket) { pomegranate in
+            try await goLive(spec, using: pomegranate)
         }
         if spec.recipe.kind == .web { output.stage("Live at \(settings.appURL(deployment: spec.deploymentName, project: spec.projectName))") }
         return spec

@@ -41,8 +41,24 @@ public struct ReleaseSpecification: Codable, Sendable, Equatable {
         FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600])
     }
 
+    /// Writes the specification over its existing file, which keeps its owner and group: `paastech restore`
+    /// runs as root, and the API and the push hook that read the file later run as the platform's users.
+    func rewrite() throws {
+        var status = stat()
+        let existing = stat(path, &status) == 0
+        try write()
+        if existing && geteuid() == 0 && chown(path, status.st_uid, status.st_gid) != 0 {
+            throw PipelineError.platform("cannot give \(path) back to uid \(status.st_uid): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Reads a specification; its build directory is taken to be next to it, wherever the file was written:
+    /// `directory` is recorded as an absolute path, and a restored backup or a moved `state_dir` puts the
+    /// releases somewhere else.
     public static func read(path: String) throws -> ReleaseSpecification {
-        try JSONDecoder().decode(ReleaseSpecification.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        var spec = try JSONDecoder().decode(ReleaseSpecification.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        spec.directory = (path as NSString).deletingLastPathComponent + "/" + (spec.directory as NSString).lastPathComponent
+        return spec
     }
 
     /// The run command through /bin/sh; a simple command is exec'd so the app itself gets SIGTERM.

@@ -22,6 +22,14 @@ extension PlatformConfiguration {
         public var edgeDirectory: String { stateDirectory.appendingPathComponent("edge") }
         /// The SSH host keys of `paastech gitd` (ed25519 and rsa), generated on first start.
         public var gitHostKeysDirectory: String { stateDirectory.appendingPathComponent("git") }
+        /// What `paastech backup` archives besides the database, and `paastech restore` replaces: the repositories,
+        /// the releases, the logs, the edge's certificates and ACME account, and gitd's host keys (so users'
+        /// `known_hosts` stay valid). All below the state directory. Not the build caches (the next build makes
+        /// them again), not Pomegranate's state (this host's uid allocations and what runs here: a restore
+        /// redeploys the serving releases instead), nothing under the run directory.
+        public var backedUpDirectories: [String] {
+            [repositoriesDirectory, releasesDirectory, logsDirectory, edgeDirectory, gitHostKeysDirectory]
+        }
         /// The repo manager's gRPC socket.
         public var repoManagerSocket: String { runDirectory.appendingPathComponent("repo-manager.sock") }
         /// Per-deployment logs of instances and builds, `<state>/logs/<deployment-uuid>/`.

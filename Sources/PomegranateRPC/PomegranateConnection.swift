@@ -50,3 +50,14 @@ public struct PomegranateClient: Sendable {
         routes = .init(wrapping: client)
     }
 }
+
+extension PomegranateClient {
+    /// Stops every instance of each deployment (Pomegranate also forgets them, so they do not come back).
+    public func stopDeployments(_ ids: [String]) async throws {
+        for id in ids {
+            var request = Paastech_Pomegranate_V1_StopRequest()
+            request.deploymentID = id
+            _ = try await releases.stop(request)
+        }
+    }
+}

@@ -22,6 +22,11 @@ public struct ProgramRun: Sendable {
     public var input: [UInt8]
     /// The child is killed with SIGKILL after this long; nil waits for ever.
     public var timeout: Duration?
+    /// When set, the child's stdin is this open descriptor (a file, say) instead of ``input``.
+    public var inputDescriptor: Int32?
+    /// When set, the child's stdout is this open descriptor instead of being collected: for output too large
+    /// to hold in memory, written straight to a file. ``Result/stdout`` is then empty.
+    public var outputDescriptor: Int32?
 
     public init(
         _ executable: String,
@@ -29,7 +34,9 @@ public struct ProgramRun: Sendable {
         environment: [String: String],
         directory: String? = nil,
         input: [UInt8] = [],
-        timeout: Duration? = nil
+        timeout: Duration? = nil,
+        inputDescriptor: Int32? = nil,
+        outputDescriptor: Int32? = nil
     ) {
         self.executable = executable
         self.arguments = arguments
@@ -37,6 +44,8 @@ public struct ProgramRun: Sendable {
         self.directory = directory
         self.input = input
         self.timeout = timeout
+        self.inputDescriptor = inputDescriptor
+        self.outputDescriptor = outputDescriptor
     }
 
     /// What a finished run left.
@@ -96,7 +105,7 @@ public struct ProgramRun: Sendable {
         do {
             child = try ChildProcess.spawn(
                 executable: executable, arguments: arguments, environment: environment, passingFDs: [],
-                output: theirs[1], errorOutput: theirs[2], input: theirs[0], directory: directory)
+                output: outputDescriptor ?? theirs[1], errorOutput: theirs[2], input: inputDescriptor ?? theirs[0], directory: directory)
         } catch let error as SystemCallError {
             throw error
         } catch {
@@ -104,6 +113,11 @@ public struct ProgramRun: Sendable {
         }
         theirs.forEach(SystemCall.closeQuietly)
         theirs = [-1, -1, -1]
+        // Streams the child does not have: nothing to feed or collect on our ends.
+        for (index, given) in [inputDescriptor, outputDescriptor].enumerated() where given != nil {
+            SystemCall.closeQuietly(ours[index])
+            ours[index] = -1
+        }
         // Readable once the child has exited (it stays a zombie, so the pid cannot be reused meanwhile).
         let exited = csystemd_pidfd_open(child.pid)
         guard exited >= 0 else {

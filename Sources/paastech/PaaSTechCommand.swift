@@ -9,7 +9,7 @@ struct PaaSTechCommand: AsyncParsableCommand {
         commandName: "paastech",
         abstract: "PaaSTech Cloud: git push to a running app on your own Debian server.",
         version: PlatformVersion.current,
-        subcommands: [APICommand.self, PomegranateCommand.self, MigrateCommand.self, DevCommand.self, AdminCommand.self, RunCommand.self, RollbackCommand.self, HookCommand.self, RepoManagerCommand.self, GitdCommand.self, EdgeCommand.self, WebCommand.self,
+        subcommands: [APICommand.self, PomegranateCommand.self, MigrateCommand.self, DevCommand.self, AdminCommand.self, RunCommand.self, RollbackCommand.self, BackupCommand.self, RestoreCommand.self, HookCommand.self, RepoManagerCommand.self, GitdCommand.self, EdgeCommand.self, WebCommand.self,
                       SandboxCommand.self, BenchCommand.self])
 }
 

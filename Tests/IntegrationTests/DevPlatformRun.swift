@@ -12,6 +12,8 @@ final class DevPlatformRun: Sendable {
         var gitURL: String? { raw["git_url"] as? String }
         var mailDirectory: String { raw["mail_directory"] as? String ?? "" }
         var localCA: String { raw["local_ca"] as? String ?? "" }
+        /// The paastech.toml every daemon of this dev platform reads.
+        var configurationFile: String { raw["configuration_file"] as? String ?? "" }
         var admin: (String, String) {
             let admin = raw["admin"] as? [String: Any] ?? [:]
             return (admin["username"] as? String ?? "", admin["password"] as? String ?? "")

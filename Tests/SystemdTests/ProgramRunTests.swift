@@ -21,6 +21,25 @@ struct ProgramRunTests {
         #expect(result.stdout == input)
     }
 
+    @Test func standardInputAndOutputCanBeFilesInstead() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let source = open(directory.path + "/in", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        let target = open(directory.path + "/out", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        defer { close(source); close(target) }
+        #expect(write(source, "from a file\n", 12) == 12)
+        #expect(lseek(source, 0, SEEK_SET) == 0)
+        let result = try ProgramRun("/bin/sh", ["-c", "tr a-z A-Z; echo done >&2"], environment: ["PATH": "/usr/bin:/bin"],
+                                    inputDescriptor: source, outputDescriptor: target).runBlocking()
+        #expect(result.exitCode == 0)
+        #expect(result.stdout.isEmpty)
+        #expect(result.stderrText == "done\n")
+        var buffer = [UInt8](repeating: 0, count: 64)
+        #expect(lseek(target, 0, SEEK_SET) == 0)
+        let count = read(target, &buffer, buffer.count)
+        #expect(String(decoding: buffer.prefix(max(count, 0)), as: UTF8.self) == "FROM A FILE\n")
+    }
+
     @Test func aProgramThatIgnoresItsInputStillFinishes() throws {
         let result = try ProgramRun("/bin/true", [], environment: [:], input: [UInt8](repeating: 65, count: 4 << 20)).runBlocking()
         #expect(result.exitCode == 0)
