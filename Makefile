@@ -65,12 +65,15 @@ e2e: deb
 # Swift Testing suites run against real PostgreSQL clusters they start themselves.
 # The full log goes to .build/test.log; on failure the failed tests and their recorded issues are
 # printed again at the end, where a CI log's tail shows them.
+# Then the .deb in a booted Debian 12 (make e2e), when this machine allows it (scripts/e2e.sh --can-run:
+# root, its ports free, the Debian archive in reach); otherwise it says why it was skipped.
 test: build
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
 	@set -o pipefail; $(SWIFT) test --skip-build $(BUILD_FLAGS) 2>&1 | tee .build/test.log || { \
 	  echo "==== failed tests and recorded issues (full log: .build/test.log) ===="; \
 	  grep -a '✘' .build/test.log | head -80; \
 	  exit 1; }
+	@if reason=$$(scripts/e2e.sh --can-run); then $(MAKE) --no-print-directory e2e; else echo "make e2e skipped: $$reason"; fi
 
 clean:
 	rm -rf .build

@@ -6,19 +6,32 @@
 # pushes examples/python-hello with the real ssh and git clients; the app must answer by host name through
 # the edge on 80 (308) and 443, its lines must be in `journalctl -u pomegranate` with their fields, a
 # restart of pomegranate must not fail one request of a client polling every 20 ms, and `apt remove` then
-# `apt install` must keep the user, the project and the app. The container shares the host's network, so
+# `apt install` must keep the user, the project and the app; `paastech backup` and `restore` work as root. The container shares the host's network, so
 # ports 80, 443, 8081, 8082 and 2222 must be free. Needs root.
+#
+# `scripts/e2e.sh --can-run` only checks that this machine allows it (`make test` runs it then): it prints
+# why not and exits 1, or exits 0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+PORTS="80 443 8081 8082 2222"
+MIRROR=${E2E_MIRROR:-http://deb.debian.org/debian}
+if [ "${1:-}" = --can-run ]; then
+    [ "$(id -u)" = 0 ] || { echo "it needs root (a container, cgroups, the host's network)"; exit 1; }
+    for port in $PORTS; do
+        if ss -ltnH "sport = :$port" | grep -q .; then echo "port $port is in use (the container shares the host's network)"; exit 1; fi
+    done
+    [ -x "${E2E_BASE:-$PWD/.build-e2e/base}/lib/systemd/systemd" ] || curl -sf -m 20 -o /dev/null "$MIRROR/dists/bookworm/Release" \
+        || { echo "the Debian archive ($MIRROR) is out of reach, for debootstrap"; exit 1; }
+    exit 0
+fi
 DEB=${1:?usage: scripts/e2e.sh dist/paastech_<version>_amd64.deb}
 # A pristine debootstrap is kept in base/ between runs; each run boots a fresh copy of it (root/), so
 # every run is a first install.
 BASE=${E2E_BASE:-$PWD/.build-e2e/base}
 ROOT=$(dirname "$BASE")/root
-MIRROR=${E2E_MIRROR:-http://deb.debian.org/debian}
 step() { printf '\n==> %s\n' "$*"; }
 
-for port in 80 443 8081 8082 2222; do
+for port in $PORTS; do
     if ss -ltnH "sport = :$port" | grep -q .; then echo "port $port is in use on this host: the container shares its network"; exit 1; fi
 done
 if [ ! -x "$BASE/lib/systemd/systemd" ]; then
@@ -170,6 +183,17 @@ sleep 1; inside 'systemctl restart pomegranate'; inside 'systemctl is-active --q
 touch "$WORK/stop"; wait "$POLLER"; read -r OK FAILED <"$WORK/poll"
 echo "served $OK, failed $FAILED"
 [ "$FAILED" = 0 ] && [ "$OK" -gt 20 ]
+
+step "paastech backup, then paastech restore --force on the running platform: the app is served again"
+inside 'paastech backup --output /root/paastech-backup.tar' | tail -3
+inside 'tar -tf /root/paastech-backup.tar | head -1; stat -c "%a %U" /root/paastech-backup.tar'
+inside 'paastech restore /root/paastech-backup.tar' >"$WORK/refused.log" 2>&1 && { cat "$WORK/refused.log"; exit 1; }
+echo "without --force: $(tail -1 "$WORK/refused.log")"
+inside 'paastech restore --force /root/paastech-backup.tar' | tail -4
+for _ in $(seq 60); do [ "$(app_get)" = "hello from python" ] && break; sleep 0.5; done
+[ "$(app_get)" = "hello from python" ]
+TOKEN=$(api POST /auth/login "{\"login\":\"alice\",\"password\":\"$PASSWORD\"}" | expect_status 200 | json '["token"]')
+echo "restored: alice logs in and the app answers on 443"
 
 step "apt remove, then apt install: the user, the project and the app are kept"
 inside 'export DEBIAN_FRONTEND=noninteractive; apt-get remove -y -qq paastech' >"$ROOT/../remove.log" 2>&1 || { tail -20 "$ROOT/../remove.log"; exit 1; }

@@ -12,9 +12,11 @@ struct StateArchive: Sendable {
     /// Writes the archive: `manifest.json` first (so it is found without reading the rest), then the dump
     /// from `staging`, then the directories `names` of `stateDirectory`. Files that change while being read
     /// (logs being written) are archived as they were read.
+    /// Checkouts being prepared for a push (`releases/.incoming`) are left out: they are no release yet.
     func create(staging: String, stateDirectory: String, names: [String]) async throws(BackupError) {
         var tar = ExternalProgram(Self.tar, [
             "--create", "--file=" + path, "--warning=no-file-changed", "--warning=no-file-removed",
+            "--anchored", "--exclude=releases/.incoming",
             "--directory=" + staging, BackupManifest.fileName, BackupManifest.databaseFileName,
             "--directory=" + stateDirectory,
         ] + names)

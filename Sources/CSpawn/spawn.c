@@ -33,11 +33,12 @@ static _Noreturn void fail(int fd, int stage, int detail) {
 
 /// Moves the planned fds to 0, 1, 2, 3, ... without one dup2 clobbering another source.
 static int place_fds(const int *fds, size_t count) {
-    enum { high = 1024 };
     int copies[64];
     if (count > 64) { errno = EMFILE; return -1; }
+    // Copies numbered count and up, so the dup2s into 0..count-1 below never overwrite one. (Not a fixed
+    // high number: F_DUPFD fails with EINVAL at or above RLIMIT_NOFILE, 1024 under systemd.)
     for (size_t i = 0; i < count; i++) {
-        copies[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, high);
+        copies[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, (int)count);
         if (copies[i] < 0) return -1;
     }
     for (size_t i = 0; i < count; i++) {

@@ -92,6 +92,16 @@ struct BinaryTests {
         #expect(output.contains("api.listen"), "\(output)")
     }
 
+    /// systemd starts services with a soft RLIMIT_NOFILE of 1024, under which placing a sandbox's descriptors
+    /// once failed (F_DUPFD at a fixed 1024: EINVAL), so no app started under pomegranate.service.
+    @Test("a sandbox starts under a low RLIMIT_NOFILE, as systemd gives services")
+    func sandboxUnderLowFileLimit() async throws {
+        let (status, output) = try await run("/usr/bin/prlimit", ["--nofile=64:", try Binary.path(), "sandbox", "run", "--",
+                                                                 "/bin/sh", "-c", "echo started; ulimit -n"])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("started\n64"), "\(output)")
+    }
+
     @Test("with JOURNAL_STREAM set, log records go to journald with structured fields")
     func journald() async throws {
         let binary = try Binary.path()
