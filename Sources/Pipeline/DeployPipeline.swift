@@ -220,7 +220,17 @@ public struct DeployPipeline: Sendable {
         if !retired.isEmpty { output.stage("Retired \(retired.count) instance(s) of the previous release") }
         let pruned = ReleasePruning(deploymentDirectory: (spec.directory as NSString).deletingLastPathComponent, kept: settings.releasesKept)
             .prune(protecting: [spec.release] + retired.map(\.releaseID))
-        if !pruned.isEmpty { output.detail("pruned old releases: \(pruned.joined(separator: ", "))") }
+        if !pruned.releases.isEmpty { output.detail("pruned old releases: \(pruned.releases.joined(separator: ", "))") }
+        guard !pruned.unusedBuilds.isEmpty else { return }
+        var remove = Paastech_Pomegranate_V1_RemoveBuildsRequest()
+        remove.deploymentID = spec.deploymentID
+        remove.builds = pruned.unusedBuilds
+        do {
+            let removed = try await pomegranate.releases.removeBuilds(remove).removed
+            output.detail("removed \(removed.count) unused build(s)")
+        } catch {
+            output.detail("old builds kept for now (\(error))")  // pruning never fails a deploy; the next one retries
+        }
     }
 }
 

@@ -36,6 +36,11 @@ struct ReleasesService: Paastech_Pomegranate_V1_Releases.SimpleServiceProtocol {
         -> Paastech_Pomegranate_V1_StopResponse {
         try await core.stop(request: request, context: context)
     }
+
+    func removeBuilds(request: Paastech_Pomegranate_V1_RemoveBuildsRequest, context: ServerContext) async throws
+        -> Paastech_Pomegranate_V1_RemoveBuildsResponse {
+        try await core.removeBuilds(request: request, context: context)
+    }
 }
 
 struct InstancesService: Paastech_Pomegranate_V1_Instances.SimpleServiceProtocol {

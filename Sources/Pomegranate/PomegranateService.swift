@@ -82,6 +82,14 @@ public struct PomegranateService: Sendable {
         return response
     }
 
+    public func removeBuilds(request: Paastech_Pomegranate_V1_RemoveBuildsRequest, context: ServerContext) async throws
+        -> Paastech_Pomegranate_V1_RemoveBuildsResponse {
+        let deploymentID = try Self.mapped { try RequestValidation.uuid("deployment_id", request.deploymentID) }
+        var response = Paastech_Pomegranate_V1_RemoveBuildsResponse()
+        response.removed = try await Self.mapped { try await supervisor.removeBuilds(deploymentID: deploymentID, builds: request.builds) }
+        return response
+    }
+
     public func scale(request: Paastech_Pomegranate_V1_ScaleRequest, context: ServerContext) async throws
         -> Paastech_Pomegranate_V1_ScaleResponse {
         let (deploymentID, count) = try Self.mapped {

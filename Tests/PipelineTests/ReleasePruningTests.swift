@@ -31,15 +31,18 @@ struct ReleasePruningTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try FileManager.default.createDirectory(atPath: directory + "/v9", withIntermediateDirectories: true)  // a build in progress
         let pruned = ReleasePruning(deploymentDirectory: directory, kept: 3).prune(protecting: ["v8", "v3"])
-        #expect(pruned == ["v1", "v2", "v4", "v5"])
-        #expect(try contents(directory) == ["v2", "v3", "v3.json", "v6", "v6.json", "v7.json", "v8", "v8.json", "v9"])
+        #expect(pruned.releases == ["v1", "v2", "v4", "v5"])
+        // The builds no kept release runs are named for pomegranate to delete (they belong to the project's uid).
+        #expect(pruned.unusedBuilds == ["v1", "v4", "v5"].map { directory + "/" + $0 })
+        #expect(try contents(directory) == ["v1", "v2", "v3", "v3.json", "v4", "v5", "v6", "v6.json", "v7.json", "v8", "v8.json", "v9"])
     }
 
     @Test("nothing to prune leaves everything")
     func fewReleasesStay() throws {
         let directory = try makeReleases(2)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        #expect(ReleasePruning(deploymentDirectory: directory, kept: 5).prune(protecting: ["v2"]).isEmpty)
+        let pruned = ReleasePruning(deploymentDirectory: directory, kept: 5).prune(protecting: ["v2"])
+        #expect(pruned.releases.isEmpty && pruned.unusedBuilds.isEmpty)
         #expect(try contents(directory) == ["v1", "v1.json", "v2", "v2.json"])
     }
 }

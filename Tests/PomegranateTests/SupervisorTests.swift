@@ -147,6 +147,43 @@ struct SupervisorTests {
         _ = await supervisor.stop(deploymentID: identity.deploymentID)
     }
 
+    /// Pruned builds belong to the project's uid, so the pipeline has pomegranate delete them: only `v<N>`
+    /// directories beside the deployment's releases, never one a release runs, nothing else on the host.
+    @Test func removesUnusedBuildsBesideTheReleasesAndNothingElse() async throws {
+        let supervisor = try SupervisorHarness.supervisor()
+        let identity = SupervisorHarness.identity(deployment: "worker")
+        let deploymentDirectory = "/tmp/paastech-test-builds-\(UUID().uuidString.prefix(8))/\(identity.deploymentID)"
+        defer { try? FileManager.default.removeItem(atPath: (deploymentDirectory as NSString).deletingLastPathComponent) }
+        for build in ["v1", "v2", "v3"] {
+            // As a build leaves them: the project's uid owns them, not the caller (root here).
+            let directory = deploymentDirectory + "/" + build + "/venv"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try "x".write(toFile: directory + "/file", atomically: false, encoding: .utf8)
+            for path in [directory + "/file", directory, deploymentDirectory + "/" + build] { chown(path, 62_001, 62_001); chmod(path, 0o700) }
+        }
+        chmod(deploymentDirectory + "/v3", 0o755)
+        let spec = ReleaseSpec(releaseID: "v3", releaseDirectory: deploymentDirectory + "/v3", command: ["/bin/sleep", "1000"],
+                               port: 8000, memoryBytes: 96 << 20, stopTimeoutSeconds: 2, instances: 1)
+        _ = try await supervisor.deploy(identity, spec)
+        _ = try await supervisor.promote(deploymentID: identity.deploymentID, releaseID: "v3")
+
+        for refused in [deploymentDirectory + "/v3", "/etc", deploymentDirectory + "/../v1", deploymentDirectory + "/v1x",
+                        deploymentDirectory + "/v+1", "/tmp/elsewhere/\(identity.deploymentID)/v1"] {
+            await #expect(throws: PomegranateError.self, "\(refused)") {
+                try await supervisor.removeBuilds(deploymentID: identity.deploymentID, builds: [deploymentDirectory + "/v1", refused])
+            }
+        }
+        #expect(FileManager.default.fileExists(atPath: deploymentDirectory + "/v1"), "a refused request deletes nothing")
+        await #expect(throws: PomegranateError.unknownDeployment("nope")) {
+            try await supervisor.removeBuilds(deploymentID: "nope", builds: [deploymentDirectory + "/v1"])
+        }
+        let removed = try await supervisor.removeBuilds(deploymentID: identity.deploymentID,
+                                                        builds: [deploymentDirectory + "/v1", deploymentDirectory + "/v2", deploymentDirectory + "/v9"])
+        #expect(removed == [deploymentDirectory + "/v1", deploymentDirectory + "/v2"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: deploymentDirectory) == ["v3"])
+        _ = await supervisor.stop(deploymentID: identity.deploymentID)
+    }
+
     @Test func stopSendsSIGTERMToTheAppAndWaits() async throws {
         let supervisor = try SupervisorHarness.supervisor()
         let identity = SupervisorHarness.identity()
