@@ -6,8 +6,9 @@
 # pushes examples/python-hello with the real ssh and git clients; the app must answer by host name through
 # the edge on 80 (308) and 443, its lines must be in `journalctl -u pomegranate` with their fields, a
 # restart of pomegranate must not fail one request of a client polling every 20 ms, and `apt remove` then
-# `apt install` must keep the user, the project and the app; `paastech backup` and `restore` work as root. The container shares the host's network, so
-# ports 80, 443, 8081, 8082 and 2222 must be free. Needs root.
+# `apt install` must keep the user, the project and the app; `paastech backup` and `restore` work as root;
+# `apt purge` deletes the data only when /var/lib/paastech/PURGE-DELETES-ALL-DATA exists. The container
+# shares the host's network, so ports 80, 443, 8081, 8082 and 2222 must be free. Needs root.
 #
 # `scripts/e2e.sh --can-run` only checks that this machine allows it (`make test` runs it then): it prints
 # why not and exits 1, or exits 0.
@@ -206,7 +207,8 @@ echo "restored: alice logs in and the app answers on 443"
 
 step "apt remove, then apt install: the user, the project and the app are kept"
 inside 'export DEBIAN_FRONTEND=noninteractive; apt-get remove -y -qq paastech' >"$ROOT/../remove.log" 2>&1 || { tail -20 "$ROOT/../remove.log"; exit 1; }
-inside '! systemctl is-active --quiet paastech-api' && ! curl -sf -m 2 "$API/health" >/dev/null
+inside '! systemctl is-active --quiet paastech-api'
+if curl -sf -m 2 "$API/health" >/dev/null; then echo "the API still answers after apt remove"; exit 1; fi
 echo "removed: the API is down; kept: $(inside 'ls /var/lib/paastech/repos | wc -l') repository, database $(inside "runuser -u postgres -- psql -tAc \"SELECT count(*) FROM pg_database WHERE datname = 'paastech'\"")"
 inside 'export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq -o Dpkg::Options::=--force-confold /root/paastech.deb' >"$ROOT/../reinstall.log" 2>&1 || { tail -20 "$ROOT/../reinstall.log"; exit 1; }
 check
@@ -220,4 +222,16 @@ step "apt install again (upgrade path): data and services kept"
 inside 'export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq -o Dpkg::Options::=--force-confold --reinstall /root/paastech.deb' >"$ROOT/../reinstall.log" 2>&1
 check
 [ "$(app_get)" = "hello from python" ]
+
+step "apt purge keeps the data unless asked beforehand; with /var/lib/paastech/PURGE-DELETES-ALL-DATA it goes"
+database_exists() { inside "runuser -u postgres -- psql -tAc \"SELECT count(*) FROM pg_database WHERE datname = 'paastech'\""; }
+inside 'export DEBIAN_FRONTEND=noninteractive; apt-get purge -y -qq paastech' 2>&1 | grep "PaaSTech" || true
+inside '[ ! -e /etc/paastech ] && [ -d /var/lib/paastech/repos ]'
+[ "$(database_exists)" = 1 ]
+echo "purged without the marker: /etc/paastech gone; /var/lib/paastech and the database kept"
+inside 'touch /var/lib/paastech/PURGE-DELETES-ALL-DATA; export DEBIAN_FRONTEND=noninteractive
+        apt-get install -y -qq /root/paastech.deb >/dev/null 2>&1 && apt-get purge -y -qq paastech >/dev/null 2>&1'
+inside '[ ! -e /var/lib/paastech ] && ! id paastech && ! id paastech-git && ! id paastech-edge' 2>/dev/null
+[ "$(database_exists)" = 0 ]
+echo "purged with the marker: the database, /var/lib/paastech and the users paastech, paastech-git, paastech-edge are gone"
 echo; echo "e2e: passed"
