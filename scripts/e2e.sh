@@ -205,18 +205,20 @@ for _ in $(seq 60); do [ "$(app_get)" = "hello from python" ] && break; sleep 0.
 TOKEN=$(api POST /auth/login "{\"login\":\"alice\",\"password\":\"$PASSWORD\"}" | expect_status 200 | json '["token"]')
 echo "restored: alice logs in and the app answers on 443"
 
-step "apt remove, then apt install: the user, the project and the app are kept"
+step "apt remove (services and apps stop), then apt install: the user, the project and the app come back"
 inside 'export DEBIAN_FRONTEND=noninteractive; apt-get remove -y -qq paastech' >"$ROOT/../remove.log" 2>&1 || { tail -20 "$ROOT/../remove.log"; exit 1; }
+grep "PaaSTech" "$ROOT/../remove.log" || true
 inside '! systemctl is-active --quiet paastech-api'
 if curl -sf -m 2 "$API/health" >/dev/null; then echo "the API still answers after apt remove"; exit 1; fi
-echo "removed: the API is down; kept: $(inside 'ls /var/lib/paastech/repos | wc -l') repository, database $(inside "runuser -u postgres -- psql -tAc \"SELECT count(*) FROM pg_database WHERE datname = 'paastech'\"")"
+if inside 'pgrep -x init' >/dev/null; then echo "sandboxes still run after apt remove"; inside 'ps -ef'; exit 1; fi
+echo "removed: the API and the apps are down; kept: $(inside 'ls /var/lib/paastech/repos | wc -l') repository, database $(inside "runuser -u postgres -- psql -tAc \"SELECT count(*) FROM pg_database WHERE datname = 'paastech'\"")"
 inside 'export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq -o Dpkg::Options::=--force-confold /root/paastech.deb' >"$ROOT/../reinstall.log" 2>&1 || { tail -20 "$ROOT/../reinstall.log"; exit 1; }
 check
 TOKEN=$(api POST /auth/login "{\"login\":\"alice\",\"password\":\"$PASSWORD\"}" | expect_status 200 | json '["token"]')
 api GET /projects '' | expect_status 200 | json '["items"][0]["name"]' | grep -qx hello
 for _ in $(seq 60); do [ "$(app_get)" = "hello from python" ] && break; sleep 0.5; done
 [ "$(app_get)" = "hello from python" ]
-echo "alice logs in, her project hello is listed, and the app answers on 443"
+echo "alice logs in, her project hello is listed, and the app answers on 443 (started again from pomegranate's saved state)"
 
 step "apt install again (upgrade path): data and services kept"
 inside 'export DEBIAN_FRONTEND=noninteractive; apt-get install -y -qq -o Dpkg::Options::=--force-confold --reinstall /root/paastech.deb' >"$ROOT/../reinstall.log" 2>&1
