@@ -4,17 +4,21 @@
 # then every unit must be active, the API healthy, the edge must redirect on 80 and serve the console over
 # HTTP/2 on 443, and restarting each service must keep it working. A user signs up through the API and
 # pushes examples/python-hello with the real ssh and git clients; the app must answer by host name through
-# the edge on 80 (308) and 443, its lines must be in `journalctl -u pomegranate` with their fields, a
+# the edge on 80 (308) and 443, with a certificate from an ACME server (Debian's pebble on this host), its
+# lines must be in `journalctl -u pomegranate` with their fields, a
 # restart of pomegranate must not fail one request of a client polling every 20 ms, and `apt remove` then
 # `apt install` must keep the user, the project and the app; `paastech backup` and `restore` work as root;
 # `apt purge` deletes the data only when /var/lib/paastech/PURGE-DELETES-ALL-DATA exists. The container
-# shares the host's network, so ports 80, 443, 8081, 8082 and 2222 must be free. Needs root.
+# shares the host's network, so ports 80, 443, 8081, 8082, 2222 and pebble's must be free. Needs root.
 #
 # `scripts/e2e.sh --can-run` only checks that this machine allows it (`make test` runs it then): it prints
 # why not and exits 1, or exits 0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PORTS="80 443 8081 8082 2222"
+# The platform's ports, and those of the ACME server (pebble) the edge gets its certificates from.
+ACME_PORT=14300
+ACME_MANAGEMENT_PORT=15300
+PORTS="80 443 8081 8082 2222 $ACME_PORT $ACME_MANAGEMENT_PORT"
 MIRROR=${E2E_MIRROR:-http://deb.debian.org/debian}
 if [ "${1:-}" = --can-run ]; then
     [ "$(id -u)" = 0 ] || { echo "it needs root (a container, cgroups, the host's network)"; exit 1; }
@@ -45,11 +49,43 @@ rm -rf "$ROOT" && cp -a "$BASE" "$ROOT"
 cp /etc/apt/sources.list.d/debian.sources "$ROOT/etc/apt/sources.list.d/" 2>/dev/null || true
 echo e2e > "$ROOT/etc/hostname"
 cp "$DEB" "$ROOT/root/paastech.deb"
+
+step "an ACME server for the edge: Debian's pebble on 127.0.0.1:$ACME_PORT (it deems every challenge valid)"
+ACME=$(dirname "$ROOT")/pebble
+rm -rf "$ACME" && mkdir -p "$ACME" "$ROOT/etc/paastech"
+# pebble's own HTTPS listener: a certificate for 127.0.0.1 from a root of this run, which the edge trusts.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=e2e-acme-listener-root \
+    -keyout "$ACME/root.key" -out "$ACME/root.pem" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=localhost \
+    -keyout "$ACME/key.pem" -out "$ACME/listener.csr" 2>/dev/null
+openssl x509 -req -in "$ACME/listener.csr" -CA "$ACME/root.pem" -CAkey "$ACME/root.key" -CAcreateserial -days 2 \
+    -extfile <(printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n') \
+    -out "$ACME/cert.pem" 2>/dev/null
+cat > "$ACME/config.json" <<JSON
+{"pebble": {"listenAddress": "127.0.0.1:$ACME_PORT", "managementListenAddress": "127.0.0.1:$ACME_MANAGEMENT_PORT",
+            "certificate": "$ACME/cert.pem", "privateKey": "$ACME/key.pem", "httpPort": 5002, "tlsPort": 5001,
+            "ocspResponderURL": "", "externalAccountBindingRequired": false}}
+JSON
+PEBBLE_VA_ALWAYS_VALID=1 PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 pebble -config "$ACME/config.json" >"$ACME/pebble.log" 2>&1 &
+PEBBLE=$!
+cp "$ACME/root.pem" "$ROOT/etc/paastech/e2e-acme-listener-root.pem"
+for _ in $(seq 60); do curl -sf -m 2 --cacert "$ACME/root.pem" -o /dev/null "https://127.0.0.1:$ACME_PORT/dir" && break; sleep 0.5; done
+curl -sf -m 5 --cacert "$ACME/root.pem" "https://127.0.0.1:$ACME_MANAGEMENT_PORT/roots/0" > "$ACME/issuing-root.pem"
+echo "pebble answers; its issuing root is $ACME/issuing-root.pem"
+
 # The container shares the host's network, so its sandboxes get names and a subnet of their own (and the
-# host's tests or a dev platform are not disturbed); mail goes to a spool directory the test reads.
-# An administrator's file put there before the install is kept (a conffile: --force-confold).
-mkdir -p "$ROOT/etc/paastech"
-cat > "$ROOT/etc/paastech/paastech.toml" <<'TOML'
+# host's tests or a dev platform are not disturbed); mail goes to a spool directory the test reads; apps
+# are served under a name the ACME server issues for. An administrator's file put there before the
+# install is kept (a conffile: --force-confold).
+cat > "$ROOT/etc/paastech/paastech.toml" <<TOML
+[platform]
+apps_domain = "apps.e2e.test"
+
+[edge]
+acme_directory = "https://127.0.0.1:$ACME_PORT/dir"
+acme_ca_file = "/etc/paastech/e2e-acme-listener-root.pem"
+acme_email = "ops@e2e.test"
+
 [mail]
 spool_dir = "/var/lib/paastech/mail"
 
@@ -69,7 +105,7 @@ NSPAWN=$!
 # Killing the container's init ends every process in it, the sandboxes too; what they leave in the shared
 # kernel (the bridge, the firewall table, empty cgroups) goes with them.
 cleanup() {
-    kill -9 "$NSPAWN" 2>/dev/null; [ -n "${INIT:-}" ] && kill -9 "$INIT" 2>/dev/null; wait 2>/dev/null || true
+    kill -9 "$NSPAWN" "${PEBBLE:-}" 2>/dev/null; [ -n "${INIT:-}" ] && kill -9 "$INIT" 2>/dev/null; wait 2>/dev/null || true
     ip link del ptech2e0 2>/dev/null || true
     nft delete table inet paastech_e2e 2>/dev/null || true
     find /sys/fs/cgroup -depth -type d -path '*/paastech-e2e*' -exec rmdir {} + 2>/dev/null || true
@@ -152,16 +188,24 @@ git -C "$WORK/app" push ssh://git@127.0.0.1:2222/alice/hello.git main >"$WORK/pu
 grep -E "^remote: -----> " "$WORK/push.log"
 grep -q "^remote: -----> Live at " "$WORK/push.log" || { cat "$WORK/push.log"; exit 1; }
 
-step "the app answers through the edge by host name on port 80 (308) and 443"
-HOST=hello.apps.localhost
+step "the app answers through the edge by host name on port 80 (308) and 443, with a certificate from the ACME server"
+HOST=hello.apps.e2e.test
 app_get() { curl -sk -m 5 --resolve "$HOST:443:127.0.0.1" "https://$HOST/" "$@"; }
 # <project>.<apps_domain> is an alias the edge reads from the API every 3 s.
 for _ in $(seq 40); do [ "$(app_get)" = "hello from python" ] && break; sleep 0.5; done
 [ "$(curl -s -m 5 -o /dev/null -w '%{http_code} %{redirect_url}' -H "Host: $HOST" http://127.0.0.1/)" = "308 https://$HOST/" ]
 echo "port 80: 308 to https://$HOST/"
 [ "$(app_get)" = "hello from python" ]
-app_get -v -o /dev/null 2>&1 | grep -E "^\* +(issuer|subject):|^< HTTP/2 200" | sed 's/^/  /'
-echo "port 443: 200 'hello from python'"
+# The first handshake for the name asked pebble for a certificate (the fallback served meanwhile); a client
+# that trusts only pebble's issuing root must get through once it is in place.
+verified_get() { curl -s -m 5 --cacert "$ACME/issuing-root.pem" --resolve "$HOST:443:127.0.0.1" "https://$HOST/" "$@"; }
+for _ in $(seq 60); do [ "$(verified_get)" = "hello from python" ] && break; sleep 0.5; done
+[ "$(verified_get)" = "hello from python" ] || { verified_get -v -o /dev/null; tail -20 "$ACME/pebble.log"; exit 1; }
+verified_get -v -o /dev/null 2>&1 | grep -E "^\* +(issuer|subject):|^< HTTP/2 200" | sed 's/^/  /'
+echo "port 443: 200 'hello from python', verified against pebble's root"
+inside 'find /var/lib/paastech/edge -type f -exec stat -c "%a %U %n" {} +' | sed 's/^/  /'
+[ -z "$(inside 'find /var/lib/paastech/edge -type f \( ! -perm 600 -o ! -user paastech-edge \)')" ] \
+    || { echo "a key or certificate is not 0600 and the edge's own"; exit 1; }
 
 step "journalctl -u pomegranate shows the instance's lines with their fields"
 for _ in $(seq 20); do
