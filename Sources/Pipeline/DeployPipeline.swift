@@ -226,7 +226,7 @@ public struct DeployPipeline: Sendable {
         remove.deploymentID = spec.deploymentID
         remove.builds = pruned.unusedBuilds
         do {
-            let removed = try await pomegranate.releases.removeBuilds(remove).removed
+            let removed = try await pomegranate.builds.removeBuilds(remove).removed
             output.detail("removed \(removed.count) unused build(s)")
         } catch {
             output.detail("old builds kept for now (\(error))")  // pruning never fails a deploy; the next one retries

@@ -17,6 +17,11 @@ struct BuildsService: Paastech_Pomegranate_V1_Builds.SimpleServiceProtocol {
                     context: ServerContext) async throws {
         try await core.startBuild(request: request, response: response, context: context)
     }
+
+    func removeBuilds(request: Paastech_Pomegranate_V1_RemoveBuildsRequest, context: ServerContext) async throws
+        -> Paastech_Pomegranate_V1_RemoveBuildsResponse {
+        try await core.removeBuilds(request: request, context: context)
+    }
 }
 
 struct ReleasesService: Paastech_Pomegranate_V1_Releases.SimpleServiceProtocol {
@@ -35,11 +40,6 @@ struct ReleasesService: Paastech_Pomegranate_V1_Releases.SimpleServiceProtocol {
     func stop(request: Paastech_Pomegranate_V1_StopRequest, context: ServerContext) async throws
         -> Paastech_Pomegranate_V1_StopResponse {
         try await core.stop(request: request, context: context)
-    }
-
-    func removeBuilds(request: Paastech_Pomegranate_V1_RemoveBuildsRequest, context: ServerContext) async throws
-        -> Paastech_Pomegranate_V1_RemoveBuildsResponse {
-        try await core.removeBuilds(request: request, context: context)
     }
 }
 

@@ -64,25 +64,11 @@ public enum Paastech_Pomegranate_V1_Releases: Sendable {
                 type: .unary
             )
         }
-        /// Namespace for "RemoveBuilds" metadata.
-        public enum RemoveBuilds: Sendable {
-            /// Request type for "RemoveBuilds".
-            public typealias Input = Paastech_Pomegranate_V1_RemoveBuildsRequest
-            /// Response type for "RemoveBuilds".
-            public typealias Output = Paastech_Pomegranate_V1_RemoveBuildsResponse
-            /// Descriptor for "RemoveBuilds".
-            public static let descriptor = GRPCCore.MethodDescriptor(
-                service: GRPCCore.ServiceDescriptor(fullyQualifiedService: "paastech.pomegranate.v1.Releases"),
-                method: "RemoveBuilds",
-                type: .unary
-            )
-        }
         /// Descriptors for all methods in the "paastech.pomegranate.v1.Releases" service.
         public static let descriptors: [GRPCCore.MethodDescriptor] = [
             Deploy.descriptor,
             Promote.descriptor,
-            Stop.descriptor,
-            RemoveBuilds.descriptor
+            Stop.descriptor
         ]
     }
 }
@@ -162,26 +148,6 @@ extension Paastech_Pomegranate_V1_Releases {
             request: GRPCCore.StreamingServerRequest<Paastech_Pomegranate_V1_StopRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.StreamingServerResponse<Paastech_Pomegranate_V1_StopResponse>
-
-        /// Handle the "RemoveBuilds" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > Deletes old builds the pipeline prunes: they belong to the project's uid, which the pipeline is not.
-        /// > Each must be a `v<N>` directory beside the deployment's releases' own, and none of its releases may
-        /// > run it; returns the ones deleted.
-        ///
-        /// - Parameters:
-        ///   - request: A streaming request of `Paastech_Pomegranate_V1_RemoveBuildsRequest` messages.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A streaming response of `Paastech_Pomegranate_V1_RemoveBuildsResponse` messages.
-        func removeBuilds(
-            request: GRPCCore.StreamingServerRequest<Paastech_Pomegranate_V1_RemoveBuildsRequest>,
-            context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.StreamingServerResponse<Paastech_Pomegranate_V1_RemoveBuildsResponse>
     }
 
     /// Service protocol for the "paastech.pomegranate.v1.Releases" service.
@@ -245,26 +211,6 @@ extension Paastech_Pomegranate_V1_Releases {
             request: GRPCCore.ServerRequest<Paastech_Pomegranate_V1_StopRequest>,
             context: GRPCCore.ServerContext
         ) async throws -> GRPCCore.ServerResponse<Paastech_Pomegranate_V1_StopResponse>
-
-        /// Handle the "RemoveBuilds" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > Deletes old builds the pipeline prunes: they belong to the project's uid, which the pipeline is not.
-        /// > Each must be a `v<N>` directory beside the deployment's releases' own, and none of its releases may
-        /// > run it; returns the ones deleted.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Paastech_Pomegranate_V1_RemoveBuildsRequest` message.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A response containing a single `Paastech_Pomegranate_V1_RemoveBuildsResponse` message.
-        func removeBuilds(
-            request: GRPCCore.ServerRequest<Paastech_Pomegranate_V1_RemoveBuildsRequest>,
-            context: GRPCCore.ServerContext
-        ) async throws -> GRPCCore.ServerResponse<Paastech_Pomegranate_V1_RemoveBuildsResponse>
     }
 
     /// Simple service protocol for the "paastech.pomegranate.v1.Releases" service.
@@ -326,26 +272,6 @@ extension Paastech_Pomegranate_V1_Releases {
             request: Paastech_Pomegranate_V1_StopRequest,
             context: GRPCCore.ServerContext
         ) async throws -> Paastech_Pomegranate_V1_StopResponse
-
-        /// Handle the "RemoveBuilds" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > Deletes old builds the pipeline prunes: they belong to the project's uid, which the pipeline is not.
-        /// > Each must be a `v<N>` directory beside the deployment's releases' own, and none of its releases may
-        /// > run it; returns the ones deleted.
-        ///
-        /// - Parameters:
-        ///   - request: A `Paastech_Pomegranate_V1_RemoveBuildsRequest` message.
-        ///   - context: Context providing information about the RPC.
-        /// - Throws: Any error which occurred during the processing of the request. Thrown errors
-        ///     of type `RPCError` are mapped to appropriate statuses. All other errors are converted
-        ///     to an internal error.
-        /// - Returns: A `Paastech_Pomegranate_V1_RemoveBuildsResponse` to respond with.
-        func removeBuilds(
-            request: Paastech_Pomegranate_V1_RemoveBuildsRequest,
-            context: GRPCCore.ServerContext
-        ) async throws -> Paastech_Pomegranate_V1_RemoveBuildsResponse
     }
 }
 
@@ -381,17 +307,6 @@ extension Paastech_Pomegranate_V1_Releases.StreamingServiceProtocol {
             serializer: GRPCProtobuf.ProtobufSerializer<Paastech_Pomegranate_V1_StopResponse>(),
             handler: { request, context in
                 try await self.stop(
-                    request: request,
-                    context: context
-                )
-            }
-        )
-        router.registerHandler(
-            forMethod: Paastech_Pomegranate_V1_Releases.Method.RemoveBuilds.descriptor,
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Paastech_Pomegranate_V1_RemoveBuildsRequest>(),
-            serializer: GRPCProtobuf.ProtobufSerializer<Paastech_Pomegranate_V1_RemoveBuildsResponse>(),
-            handler: { request, context in
-                try await self.removeBuilds(
                     request: request,
                     context: context
                 )
@@ -435,17 +350,6 @@ extension Paastech_Pomegranate_V1_Releases.ServiceProtocol {
         )
         return GRPCCore.StreamingServerResponse(single: response)
     }
-
-    public func removeBuilds(
-        request: GRPCCore.StreamingServerRequest<Paastech_Pomegranate_V1_RemoveBuildsRequest>,
-        context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.StreamingServerResponse<Paastech_Pomegranate_V1_RemoveBuildsResponse> {
-        let response = try await self.removeBuilds(
-            request: GRPCCore.ServerRequest(stream: request),
-            context: context
-        )
-        return GRPCCore.StreamingServerResponse(single: response)
-    }
 }
 
 // Default implementation of methods from 'ServiceProtocol'.
@@ -483,19 +387,6 @@ extension Paastech_Pomegranate_V1_Releases.SimpleServiceProtocol {
     ) async throws -> GRPCCore.ServerResponse<Paastech_Pomegranate_V1_StopResponse> {
         return GRPCCore.ServerResponse<Paastech_Pomegranate_V1_StopResponse>(
             message: try await self.stop(
-                request: request.message,
-                context: context
-            ),
-            metadata: [:]
-        )
-    }
-
-    public func removeBuilds(
-        request: GRPCCore.ServerRequest<Paastech_Pomegranate_V1_RemoveBuildsRequest>,
-        context: GRPCCore.ServerContext
-    ) async throws -> GRPCCore.ServerResponse<Paastech_Pomegranate_V1_RemoveBuildsResponse> {
-        return GRPCCore.ServerResponse<Paastech_Pomegranate_V1_RemoveBuildsResponse>(
-            message: try await self.removeBuilds(
                 request: request.message,
                 context: context
             ),
@@ -580,31 +471,6 @@ extension Paastech_Pomegranate_V1_Releases {
             deserializer: some GRPCCore.MessageDeserializer<Paastech_Pomegranate_V1_StopResponse>,
             options: GRPCCore.CallOptions,
             onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Paastech_Pomegranate_V1_StopResponse>) async throws -> Result
-        ) async throws -> Result where Result: Sendable
-
-        /// Call the "RemoveBuilds" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > Deletes old builds the pipeline prunes: they belong to the project's uid, which the pipeline is not.
-        /// > Each must be a `v<N>` directory beside the deployment's releases' own, and none of its releases may
-        /// > run it; returns the ones deleted.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Paastech_Pomegranate_V1_RemoveBuildsRequest` message.
-        ///   - serializer: A serializer for `Paastech_Pomegranate_V1_RemoveBuildsRequest` messages.
-        ///   - deserializer: A deserializer for `Paastech_Pomegranate_V1_RemoveBuildsResponse` messages.
-        ///   - options: Options to apply to this RPC.
-        ///   - handleResponse: A closure which handles the response and returns its result to
-        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-        ///       already finished.
-        /// - Returns: The result of `handleResponse`.
-        func removeBuilds<Result>(
-            request: GRPCCore.ClientRequest<Paastech_Pomegranate_V1_RemoveBuildsRequest>,
-            serializer: some GRPCCore.MessageSerializer<Paastech_Pomegranate_V1_RemoveBuildsRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Paastech_Pomegranate_V1_RemoveBuildsResponse>,
-            options: GRPCCore.CallOptions,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Paastech_Pomegranate_V1_RemoveBuildsResponse>) async throws -> Result
         ) async throws -> Result where Result: Sendable
     }
 
@@ -725,42 +591,6 @@ extension Paastech_Pomegranate_V1_Releases {
                 onResponse: handleResponse
             )
         }
-
-        /// Call the "RemoveBuilds" method.
-        ///
-        /// > Source IDL Documentation:
-        /// >
-        /// > Deletes old builds the pipeline prunes: they belong to the project's uid, which the pipeline is not.
-        /// > Each must be a `v<N>` directory beside the deployment's releases' own, and none of its releases may
-        /// > run it; returns the ones deleted.
-        ///
-        /// - Parameters:
-        ///   - request: A request containing a single `Paastech_Pomegranate_V1_RemoveBuildsRequest` message.
-        ///   - serializer: A serializer for `Paastech_Pomegranate_V1_RemoveBuildsRequest` messages.
-        ///   - deserializer: A deserializer for `Paastech_Pomegranate_V1_RemoveBuildsResponse` messages.
-        ///   - options: Options to apply to this RPC.
-        ///   - handleResponse: A closure which handles the response and returns its result to
-        ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-        ///       already finished.
-        /// - Returns: The result of `handleResponse`.
-        public func removeBuilds<Result>(
-            request: GRPCCore.ClientRequest<Paastech_Pomegranate_V1_RemoveBuildsRequest>,
-            serializer: some GRPCCore.MessageSerializer<Paastech_Pomegranate_V1_RemoveBuildsRequest>,
-            deserializer: some GRPCCore.MessageDeserializer<Paastech_Pomegranate_V1_RemoveBuildsResponse>,
-            options: GRPCCore.CallOptions = .defaults,
-            onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Paastech_Pomegranate_V1_RemoveBuildsResponse>) async throws -> Result = { response in
-                try response.message
-            }
-        ) async throws -> Result where Result: Sendable {
-            try await self.client.unary(
-                request: request,
-                descriptor: Paastech_Pomegranate_V1_Releases.Method.RemoveBuilds.descriptor,
-                serializer: serializer,
-                deserializer: deserializer,
-                options: options,
-                onResponse: handleResponse
-            )
-        }
     }
 }
 
@@ -849,37 +679,6 @@ extension Paastech_Pomegranate_V1_Releases.ClientProtocol {
             request: request,
             serializer: GRPCProtobuf.ProtobufSerializer<Paastech_Pomegranate_V1_StopRequest>(),
             deserializer: GRPCProtobuf.ProtobufDeserializer<Paastech_Pomegranate_V1_StopResponse>(),
-            options: options,
-            onResponse: handleResponse
-        )
-    }
-
-    /// Call the "RemoveBuilds" method.
-    ///
-    /// > Source IDL Documentation:
-    /// >
-    /// > Deletes old builds the pipeline prunes: they belong to the project's uid, which the pipeline is not.
-    /// > Each must be a `v<N>` directory beside the deployment's releases' own, and none of its releases may
-    /// > run it; returns the ones deleted.
-    ///
-    /// - Parameters:
-    ///   - request: A request containing a single `Paastech_Pomegranate_V1_RemoveBuildsRequest` message.
-    ///   - options: Options to apply to this RPC.
-    ///   - handleResponse: A closure which handles the response and returns its result to
-    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-    ///       already finished.
-    /// - Returns: The result of `handleResponse`.
-    public func removeBuilds<Result>(
-        request: GRPCCore.ClientRequest<Paastech_Pomegranate_V1_RemoveBuildsRequest>,
-        options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Paastech_Pomegranate_V1_RemoveBuildsResponse>) async throws -> Result = { response in
-            try response.message
-        }
-    ) async throws -> Result where Result: Sendable {
-        try await self.removeBuilds(
-            request: request,
-            serializer: GRPCProtobuf.ProtobufSerializer<Paastech_Pomegranate_V1_RemoveBuildsRequest>(),
-            deserializer: GRPCProtobuf.ProtobufDeserializer<Paastech_Pomegranate_V1_RemoveBuildsResponse>(),
             options: options,
             onResponse: handleResponse
         )
@@ -982,41 +781,6 @@ extension Paastech_Pomegranate_V1_Releases.ClientProtocol {
             metadata: metadata
         )
         return try await self.stop(
-            request: request,
-            options: options,
-            onResponse: handleResponse
-        )
-    }
-
-    /// Call the "RemoveBuilds" method.
-    ///
-    /// > Source IDL Documentation:
-    /// >
-    /// > Deletes old builds the pipeline prunes: they belong to the project's uid, which the pipeline is not.
-    /// > Each must be a `v<N>` directory beside the deployment's releases' own, and none of its releases may
-    /// > run it; returns the ones deleted.
-    ///
-    /// - Parameters:
-    ///   - message: request message to send.
-    ///   - metadata: Additional metadata to send, defaults to empty.
-    ///   - options: Options to apply to this RPC, defaults to `.defaults`.
-    ///   - handleResponse: A closure which handles the response and returns its result to
-    ///       the caller. Returning from the closure will cancel the RPC if it hasn't
-    ///       already finished.
-    /// - Returns: The result of `handleResponse`.
-    public func removeBuilds<Result>(
-        _ message: Paastech_Pomegranate_V1_RemoveBuildsRequest,
-        metadata: GRPCCore.Metadata = [:],
-        options: GRPCCore.CallOptions = .defaults,
-        onResponse handleResponse: @Sendable @escaping (GRPCCore.ClientResponse<Paastech_Pomegranate_V1_RemoveBuildsResponse>) async throws -> Result = { response in
-            try response.message
-        }
-    ) async throws -> Result where Result: Sendable {
-        let request = GRPCCore.ClientRequest<Paastech_Pomegranate_V1_RemoveBuildsRequest>(
-            message: message,
-            metadata: metadata
-        )
-        return try await self.removeBuilds(
             request: request,
             options: options,
             onResponse: handleResponse

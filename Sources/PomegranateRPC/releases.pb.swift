@@ -200,33 +200,6 @@ public nonisolated struct Paastech_Pomegranate_V1_StopResponse: Sendable {
   public init() {}
 }
 
-public nonisolated struct Paastech_Pomegranate_V1_RemoveBuildsRequest: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var deploymentID: String = String()
-
-  /// host paths: <releases>/<deployment_id>/v<N>
-  public var builds: [String] = []
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-}
-
-public nonisolated struct Paastech_Pomegranate_V1_RemoveBuildsResponse: Sendable {
-  // SwiftProtobuf.Message conformance is added in an extension below. See the
-  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
-  // methods supported on all messages.
-
-  public var removed: [String] = []
-
-  public var unknownFields = SwiftProtobuf.UnknownStorage()
-
-  public init() {}
-}
-
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "paastech.pomegranate.v1"
@@ -568,71 +541,6 @@ nonisolated extension Paastech_Pomegranate_V1_StopResponse: SwiftProtobuf.Messag
 
   public static func ==(lhs: Paastech_Pomegranate_V1_StopResponse, rhs: Paastech_Pomegranate_V1_StopResponse) -> Bool {
     if lhs.stopped != rhs.stopped {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Paastech_Pomegranate_V1_RemoveBuildsRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".RemoveBuildsRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}deployment_id\0\u{1}builds\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.deploymentID) }()
-      case 2: try { try decoder.decodeRepeatedStringField(value: &self.builds) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.deploymentID.isEmpty {
-      try visitor.visitSingularStringField(value: self.deploymentID, fieldNumber: 1)
-    }
-    if !self.builds.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.builds, fieldNumber: 2)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Paastech_Pomegranate_V1_RemoveBuildsRequest, rhs: Paastech_Pomegranate_V1_RemoveBuildsRequest) -> Bool {
-    if lhs.deploymentID != rhs.deploymentID {return false}
-    if lhs.builds != rhs.builds {return false}
-    if lhs.unknownFields != rhs.unknownFields {return false}
-    return true
-  }
-}
-
-nonisolated extension Paastech_Pomegranate_V1_RemoveBuildsResponse: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
-  public static let protoMessageName: String = _protobuf_package + ".RemoveBuildsResponse"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}removed\0")
-
-  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeRepeatedStringField(value: &self.removed) }()
-      default: break
-      }
-    }
-  }
-
-  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    if !self.removed.isEmpty {
-      try visitor.visitRepeatedStringField(value: self.removed, fieldNumber: 1)
-    }
-    try unknownFields.traverse(visitor: &visitor)
-  }
-
-  public static func ==(lhs: Paastech_Pomegranate_V1_RemoveBuildsResponse, rhs: Paastech_Pomegranate_V1_RemoveBuildsResponse) -> Bool {
-    if lhs.removed != rhs.removed {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
