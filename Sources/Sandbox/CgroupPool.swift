@@ -7,9 +7,10 @@ import Synchronization
 /// (one `rename` per controller) instead of making one and writing its limits (about 0.25 ms here).
 ///
 /// Spares are kept per kind (app or build) and limits, for the last few limits asked for: a deployment
-/// starts its instances with the same limits. Taking one starts a refill on a serial queue of its own; a
-/// start with limits never seen before makes its leaf itself. Spares are removed when the pool goes away,
-/// and leftovers of an earlier process when it is made. cgroup v2 cannot rename cgroups: no pool there.
+/// starts its instances with the same limits. Taking one starts a refill on a serial queue of its own, shortly
+/// after the take (``DeferredRefill``); a start with limits never seen before makes its leaf itself. Spares are
+/// removed when the pool goes away, and leftovers of an earlier process when it is made. cgroup v2 cannot
+/// rename cgroups: no pool there.
 final class CgroupPool: Sendable {
     struct Key: Hashable, Sendable {
         let isBuild: Bool
@@ -26,6 +27,7 @@ final class CgroupPool: Sendable {
     private let token = String(UInt32.random(in: .min ... .max), radix: 16)
     private let queue = DispatchQueue(label: "paastech.sandbox.cgroup-pool")
     private let state = Mutex<State>(State())
+    private let refills: DeferredRefill
 
     private struct State {
         var ready: [Key: [SpareCgroup]] = [:]
@@ -40,6 +42,7 @@ final class CgroupPool: Sendable {
         self.capacity = capacity
         self.manager = manager
         self.logger = logger
+        refills = DeferredRefill(queue: queue)
         manager.removeLeftoverSpares()
     }
 
@@ -69,9 +72,7 @@ final class CgroupPool: Sendable {
 
     /// Returns once the refill started so far has finished.
     func waitUntilRefilled() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            queue.async { continuation.resume() }
-        }
+        await refills.waitUntilDone()
     }
 
     /// Removes every spare and stops refilling.
@@ -91,7 +92,7 @@ final class CgroupPool: Sendable {
             state.refilling = true
             return true
         }
-        if start { queue.async { self.refill() } }
+        if start { refills.schedule { self.refill() } }
     }
 
     private func refill() {

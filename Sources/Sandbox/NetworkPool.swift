@@ -14,7 +14,7 @@ import Synchronization
 /// placeholder ids (`pool:<token>:<n>`) and handed to the sandbox's id when taken; the namespaces of a
 /// previous process died with it, so a new ``SandboxNetwork`` frees its placeholders' addresses.
 ///
-/// Refilled on a serial queue of its own, in the background, whenever an entry is taken.
+/// Refilled on a serial queue of its own, in the background, shortly after an entry is taken (``DeferredRefill``).
 final class NetworkPool: Sendable {
     struct Entry: Sendable {
         let namespaceFD: Int32
@@ -31,6 +31,7 @@ final class NetworkPool: Sendable {
     private let token = String(UInt16.random(in: .min ... .max), radix: 16)
     private let queue = DispatchQueue(label: "paastech.sandbox.network-pool")
     private let state = Mutex<State>(State())
+    private let refills: DeferredRefill
 
     private struct State {
         var ready: [Entry] = []
@@ -43,6 +44,7 @@ final class NetworkPool: Sendable {
         self.instances = instances
         self.allocator = allocator
         self.logger = logger
+        refills = DeferredRefill(queue: queue)
     }
 
     deinit {
@@ -68,9 +70,7 @@ final class NetworkPool: Sendable {
 
     /// Returns once the refill started so far has finished.
     func waitUntilRefilled() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            queue.async { continuation.resume() }
-        }
+        await refills.waitUntilDone()
     }
 
     /// Makes entries in the background until `capacity` are ready.
@@ -81,7 +81,7 @@ final class NetworkPool: Sendable {
             state.refilling = true
             return true
         }
-        if start { queue.async { self.refill() } }
+        if start { refills.schedule { self.refill() } }
     }
 
     /// The placeholder ids of ready entries.

@@ -19,6 +19,9 @@ struct BenchCommand: AsyncParsableCommand {
             var name: String
             /// Whether the runner's background work is waited for after each run (outside the measured time).
             var settles = true
+            /// Idle time before each run (outside the measured time): what a start after a quiet moment costs
+            /// (a sleeping app woken by a request, a deploy's first instance), with no kernel state warm.
+            var pause: Duration? = nil
             var spawn: () async throws -> Void
         }
 
@@ -43,6 +46,7 @@ struct BenchCommand: AsyncParsableCommand {
                 Contender(name: "plain fork/exec (posix_spawn)") { try await Self.external(["/bin/true"]) },
                 Contender(name: "pomegranate: full sandbox + cgroup + network + seccomp", spawn: full),
                 Contender(name: "pomegranate: same, back to back (no wait between runs)", settles: false, spawn: full),
+                Contender(name: "pomegranate: same, each run after 50 ms idle", pause: .milliseconds(50), spawn: full),
                 Contender(name: "pomegranate: same, loopback-only network") {
                     var options = frozen
                     options.id = "bench-" + String(UInt32.random(in: .min ... .max), radix: 16)
@@ -60,26 +64,37 @@ struct BenchCommand: AsyncParsableCommand {
                                              "--tmpfs", "/tmp", "/bin/true"])
                 },
             ]
-            // One contender after the other, each with its own warm-up. After each run the runner's background
+            // Interleaved rounds: each round runs every contender once, so that the machine's drift (other tenants
+            // of this VM's host, frequency) weighs on all of them alike. After each run the runner's background
             // work (teardown of the ended sandbox, refills of the pools) is waited for, outside the measured time,
-            // for every contender (the others have none); the back-to-back row shows pomegranate without that wait.
-            var results: [(String, Duration, Duration)] = []
+            // for every contender (the others have none). The back-to-back row runs on its own afterwards: its
+            // runs follow each other with no wait.
             for contender in contenders {
                 for _ in 0..<5 { try await contender.spawn() }  // warm-up
+            }
+            await runner.waitForBackgroundWork()
+            var samples = [[Duration]](repeating: [], count: contenders.count)
+            func measure(_ index: Int) async throws {
+                let contender = contenders[index]
+                if let pause = contender.pause { try await Task.sleep(for: pause) }
+                let start = ContinuousClock.now
+                try await contender.spawn()
+                samples[index].append(ContinuousClock.now - start)
+                if contender.settles { await runner.waitForBackgroundWork() }
+            }
+            for _ in 0..<runs {
+                for index in contenders.indices where contenders[index].settles { try await measure(index) }
+            }
+            for index in contenders.indices where !contenders[index].settles {
+                for _ in 0..<runs { try await measure(index) }
                 await runner.waitForBackgroundWork()
-                var samples: [Duration] = []
-                for _ in 0..<runs {
-                    let start = ContinuousClock.now
-                    try await contender.spawn()
-                    samples.append(ContinuousClock.now - start)
-                    if contender.settles { await runner.waitForBackgroundWork() }
-                }
-                await runner.waitForBackgroundWork()
-                samples.sort()
-                results.append((contender.name, samples[samples.count / 2], samples[min(samples.count - 1, samples.count * 99 / 100)]))
+            }
+            let results = zip(contenders, samples).map { contender, samples in
+                let sorted = samples.sorted()
+                return (contender.name, sorted[sorted.count / 2], sorted[min(sorted.count - 1, sorted.count * 99 / 100)])
             }
             let reference = results[1].1
-            print("spawn-to-exit of /bin/true, \(runs) runs each (lower is better)")
+            print("spawn-to-exit of /bin/true, \(runs) runs each, interleaved (lower is better)")
             print("pomegranate: teardown (cgroup removal, namespaces) runs after the exit is reported, off the measured path;")
             print("network namespaces and cgroup leaves come pre-made from pools refilled in the background; that work is")
             print("waited for between runs (outside the measured time) except in the back-to-back row")
