@@ -6,7 +6,8 @@
 # pushes examples/python-hello with the real ssh and git clients; the app must answer by host name through
 # the edge on 80 (308) and 443, with a certificate from an ACME server (Debian's pebble on this host), its
 # lines must be in `journalctl -u pomegranate` with their fields, a
-# restart of pomegranate must not fail one request of a client polling every 20 ms, and `apt remove` then
+# restart of pomegranate must not fail one request of a client polling every 20 ms, three more pushes must
+# leave only the builds releases_kept asks for (pomegranate deletes the others), and `apt remove` then
 # `apt install` must keep the user, the project and the app; `paastech backup` and `restore` work as root;
 # `apt purge` deletes the data only when /var/lib/paastech/PURGE-DELETES-ALL-DATA exists. The container
 # shares the host's network, so ports 80, 443, 8081, 8082, 2222 and pebble's must be free. Needs root.
@@ -80,6 +81,8 @@ echo "pebble answers; its issuing root is $ACME/issuing-root.pem"
 cat > "$ROOT/etc/paastech/paastech.toml" <<TOML
 [platform]
 apps_domain = "apps.e2e.test"
+# The pruning step: builds beyond the newest one go (besides the serving one and the one before it).
+releases_kept = 1
 
 [edge]
 acme_directory = "https://127.0.0.1:$ACME_PORT/dir"
@@ -237,6 +240,24 @@ echo "the instances' init pids before and after: $BEFORE / $AFTER"
 touch "$WORK/stop"; wait "$POLLER"; read -r OK FAILED <"$WORK/poll"
 echo "served $OK, failed $FAILED"
 if [ "$FAILED" != 0 ] || [ "$OK" -lt 20 ]; then inside 'journalctl -u pomegranate -n 20 --no-pager'; exit 1; fi
+
+step "three more pushes, with a build step: old builds are deleted (releases_kept = 1) by pomegranate (Builds.RemoveBuilds)"
+# The build runs as the project's uid in the build's /app: what it makes there, gitd's user cannot delete.
+printf '[deployments.web]\nbuild = "mkdir -p generated && echo built > generated/stamp"\n' >"$WORK/app/paastech.toml"
+git -C "$WORK/app" add paastech.toml
+for n in 2 3 4; do
+    git -C "$WORK/app" -c user.name=alice -c user.email=alice@example.com commit -q --allow-empty -m "release $n"
+    git -C "$WORK/app" push ssh://git@127.0.0.1:2222/alice/hello.git main >"$WORK/push$n.log" 2>&1 || { cat "$WORK/push$n.log"; exit 1; }
+    grep -q "^remote: -----> Live at " "$WORK/push$n.log" || { cat "$WORK/push$n.log"; exit 1; }
+    { grep -E "pruned old releases|unused build" "$WORK/push$n.log" || true; } | sed "s/^remote: */  push $n: /"
+done
+grep -q "removed 1 unused build(s)" "$WORK/push4.log" || { cat "$WORK/push4.log"; exit 1; }
+RELEASES=$(inside 'find /var/lib/paastech/releases -mindepth 1 -maxdepth 1 -type d ! -name .incoming')
+BUILDS=$(inside "find $RELEASES -mindepth 1 -maxdepth 1 -type d -printf '%f\\n' | sort | xargs")
+echo "builds left: $BUILDS; owners of the files in v4: $(inside "find $RELEASES/v4 -printf '%u\\n' | sort | uniq -c | xargs")"
+[ "$BUILDS" = "v3 v4" ] || { echo "expected the builds v3 and v4 only"; exit 1; }
+[ -n "$(inside "find $RELEASES/v4 ! -user paastech-git")" ] || { echo "the build made no file of the project's uid"; exit 1; }
+[ "$(app_get)" = "hello from python" ]
 
 step "paastech backup, then paastech restore --force on the running platform: the app is served again"
 inside 'paastech backup --output /root/paastech-backup.tar' | tail -3
