@@ -15,7 +15,8 @@ public typealias ServerCertificateLookup = @Sendable (_ serverName: String?) -> 
 /// and HTTPS (TLS 1.2+, the certificate chosen per SNI name, HTTP/2 or HTTP/1.1 by ALPN).
 ///
 /// Both sockets are already listening (socket activation, or bound by the command); the server takes
-/// them over. On graceful shutdown the listeners close and open connections get a few seconds to finish.
+/// them over. On graceful shutdown the listeners close, idle connections close, and answers in progress get
+/// ``EdgeSettings/shutdownTimeout`` to finish.
 public struct EdgeServer: Service {
     private let httpSocket: Int32?
     private let httpsSocket: Int32?
@@ -24,6 +25,9 @@ public struct EdgeServer: Service {
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
     private let onListening: (@Sendable ([SocketAddress]) async -> Void)?
+    /// Client connections, for a graceful stop: idle ones close at once, answers in progress finish first
+    /// (``ProxyHandler`` for HTTP/1.1; for HTTP/2 a GOAWAY, then closed when its streams are done).
+    private let connections = ConnectionTracker()
 
     /// - Parameters:
     ///   - httpSocket: A listening TCP socket for plain HTTP, or nil.
@@ -69,7 +73,10 @@ public struct EdgeServer: Service {
         } onGracefulShutdown: {
             for channel in listeners { channel.close(promise: nil) }
         }
-        logger.info("Edge stopped")
+        let open = connections.openCount
+        let started = ContinuousClock.now
+        await connections.drain(timeout: .nanoseconds(environment.settings.shutdownTimeout.nanoseconds))
+        logger.info("Edge stopped", metadata: ["connections_drained": "\(open)", "drain_ms": "\((ContinuousClock.now - started) / .milliseconds(1))"])
     }
 
     /// TLS 1.2 and 1.3 with BoringSSL's modern defaults, ALPN h2 then http/1.1, and the certificate picked
@@ -92,6 +99,10 @@ public struct EdgeServer: Service {
 
     private func listen(on fd: Int32, tls: NIOSSLContext?) async throws -> Channel {
         let environment = self.environment
+        let connections = self.connections
+        // HTTP/2: GOAWAY on a graceful stop, then closed when the streams are done (or after the shutdown timeout).
+        let http2Management = NIOHTTP2ServerConnectionManagementHandler.Configuration(
+            maxIdleTime: nil, maxAge: nil, maxGraceTime: environment.settings.shutdownTimeout, keepalive: nil)
         let limits: NIOHTTPDecoderLimitConfiguration = {
             var limits = NIOHTTPDecoderLimitConfiguration()
             limits.maxHeaderListSize = environment.settings.maxHeaderBytes
@@ -109,6 +120,7 @@ public struct EdgeServer: Service {
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: false)
             .childChannelInitializer { channel in
+                connections.track(channel)
                 guard let tls else {
                     return channel.eventLoop.makeCompletedFuture {
                         try Self.addHTTP1(to: channel, scheme: "http", limits: limits, environment: environment)
@@ -127,7 +139,10 @@ public struct EdgeServer: Service {
                                 try sync.addHandler(HTTP2FramePayloadToHTTP1ServerCodec())
                                 try sync.addHandler(ProxyHandler(environment: environment, scheme: "https", isHTTP2: true))
                             }
-                        }).map { _ in }
+                        }).flatMapThrowing { _ in
+                            try channel.pipeline.syncOperations.addHandler(
+                                NIOHTTP2ServerConnectionManagementHandler(eventLoop: channel.eventLoop, configuration: http2Management))
+                        }
                     },
                     http1ChannelConfigurator: { channel in
                         channel.eventLoop.makeCompletedFuture {

@@ -15,6 +15,8 @@ public struct EdgeSettings: Sendable {
     public var upstreamConnectTimeout: TimeAmount = .seconds(5)
     /// An instance must start its response within this; then 504.
     public var upstreamTimeout: TimeAmount = .seconds(60)
+    /// On graceful shutdown: how long answers in progress (and tunnels) may go on before their connections close.
+    public var shutdownTimeout: TimeAmount = .seconds(10)
     /// `Strict-Transport-Security` on HTTPS responses; nil for none.
     public var hsts: String? = "max-age=31536000"
     /// Plain HTTP redirects to HTTPS (308) instead of proxying.
@@ -34,6 +36,7 @@ public struct EdgeSettings: Sendable {
         idleTimeout = .seconds(Int64(edge.idleTimeoutSeconds))
         upstreamConnectTimeout = .seconds(Int64(edge.upstreamConnectTimeoutSeconds))
         upstreamTimeout = .seconds(Int64(edge.upstreamTimeoutSeconds))
+        shutdownTimeout = .seconds(Int64(edge.shutdownTimeoutSeconds))
         hsts = edge.hsts.isEmpty ? nil : edge.hsts
         redirectHTTPToHTTPS = edge.redirectHTTP
         publicHTTPSPort = edge.publicHTTPSPort

@@ -44,6 +44,9 @@ extension PlatformConfiguration {
         public var upstreamConnectTimeoutSeconds = 5
         /// `upstream_timeout_seconds`: time an instance has to start its response (then 504).
         public var upstreamTimeoutSeconds = 60
+        /// `shutdown_timeout_seconds`: when the edge stops, how long answers in progress (and WebSockets) may
+        /// go on before their connections are closed.
+        public var shutdownTimeoutSeconds = 10
         /// `console_upstream`: where `console.<domain>` is served from (the web console).
         public var consoleUpstream = "127.0.0.1:8082"
         /// `access_log`: one journald entry per request.
@@ -81,6 +84,8 @@ extension PlatformConfiguration.Edge: ConfigurationSection {
         ConfigurationKey("idle_timeout_seconds", \.idleTimeoutSeconds, .integer(in: 1...3600)),
         ConfigurationKey("upstream_connect_timeout_seconds", \.upstreamConnectTimeoutSeconds, .integer(in: 1...120)),
         ConfigurationKey("upstream_timeout_seconds", \.upstreamTimeoutSeconds, .integer(in: 1...3600)),
+        // Below systemd's default TimeoutStopSec (90 s), after which it kills the edge.
+        ConfigurationKey("shutdown_timeout_seconds", \.shutdownTimeoutSeconds, .integer(in: 0...60)),
         ConfigurationKey("console_upstream", \.consoleUpstream, .listenAddress),
         ConfigurationKey("access_log", \.accessLog, .boolean),
     ]

@@ -85,6 +85,14 @@ final class EdgeHarness: Sendable {
         }, version: version)
     }
 
+    /// A graceful stop, as SIGTERM starts one, with the backends left running; returns how long the edge took.
+    func stopGracefully() async -> Duration {
+        let started = ContinuousClock.now
+        await group.triggerGracefulShutdown()
+        _ = try? await running.value
+        return ContinuousClock.now - started
+    }
+
     func stop() async {
         for backend in backends.withLock({ $0 }) { await backend.stop() }
         await group.triggerGracefulShutdown()

@@ -126,11 +126,14 @@ struct PomegranateDaemonTests {
         // Serve requests the whole time pomegranate is killed and restarted. An interrupted instance refuses
         // or resets at once; the generous timeout only keeps a machine loaded by other suites from counting
         // a slow answer as a failure (it did, twice, at 1 s).
-        let counts = Mutex((served: 0, failed: 0))
+        let counts = Mutex((served: 0, failed: 0, failures: [String]()))
         let polling = Task {
             while !Task.isCancelled {
-                let ok = HTTPProbe.get(address: instance.address, timeoutMilliseconds: 5000) == "still here"
-                counts.withLock { ok ? ($0.served += 1) : ($0.failed += 1) }
+                let started = ContinuousClock.now
+                switch HTTPProbe.probe(address: instance.address, timeoutMilliseconds: 5000) {
+                case .success("still here"): counts.withLock { $0.served += 1 }
+                case let other: counts.withLock { $0.failed += 1; $0.failures.append("\(other) after \(ContinuousClock.now - started)") }
+                }
                 try? await Task.sleep(for: .milliseconds(20))
             }
         }
@@ -142,8 +145,8 @@ struct PomegranateDaemonTests {
         try await Task.sleep(for: .milliseconds(300))
         polling.cancel()
         _ = await polling.value
-        let (served, failed) = counts.withLock { ($0.served, $0.failed) }
-        #expect(failed == 0 && served > 10, "served \(served), failed \(failed)")
+        let (served, failed, failures) = counts.withLock { ($0.served, $0.failed, $0.failures) }
+        #expect(failed == 0 && served > 10, "served \(served), failed \(failed): \(failures)")
 
         let restored = try #require(try await daemon.status().first { $0.deploymentID == request.deploymentID })
         #expect(restored.instances.map(\.pid) == [instance.pid], "re-adopted with the same pid")

@@ -27,7 +27,7 @@ extension ProxyHandler {
     }
 
     /// HTTP/2 streams end on their own; the connection stays.
-    func keepAlive(_ head: HTTPRequestHead) -> Bool { isHTTP2 || head.isKeepAlive }
+    func keepAlive(_ head: HTTPRequestHead) -> Bool { isHTTP2 || (head.isKeepAlive && !draining) }
 
     func finishedResponse(keepAlive: Bool) {
         if keepAlive || isHTTP2 {
@@ -39,6 +39,10 @@ extension ProxyHandler {
     }
 
     func becomeIdle() {
+        if draining {
+            closeWhenDraining()
+            return
+        }
         state = .idle
         if !isHTTP2 { armIdleTimer(environment.settings.idleTimeout) }
         deliverPipelined()

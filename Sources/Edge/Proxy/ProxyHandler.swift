@@ -40,6 +40,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     var deliveringPipelined = false
     /// The decoder's error after the pipelined parts (nothing is decoded after it).
     var pipelinedError: HTTPParserError?
+    /// The edge is stopping (HTTP/1.1): the connection closes once the answer in progress is complete.
+    var draining = false
 
     init(environment: ProxyEnvironment, scheme: String, isHTTP2: Bool) {
         self.environment = environment
@@ -90,6 +92,24 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         }
         state = .closed
         context.fireChannelInactive()
+    }
+
+    /// A graceful stop of the edge (EdgeServer's ConnectionTracker): an idle HTTP/1.1 connection closes now, one with an
+    /// answer in progress after it (clients retry a request that was not answered on a fresh connection). An
+    /// HTTP/2 stream just finishes: its connection sends GOAWAY and closes when its streams are done.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent, !isHTTP2 {
+            draining = true
+            if case .idle = state { closeWhenDraining() }
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    /// Closes the connection, as it would stay idle otherwise.
+    func closeWhenDraining() {
+        state = .closed
+        idleTimer?.stop()
+        context?.close(promise: nil)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {

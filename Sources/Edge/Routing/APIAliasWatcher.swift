@@ -21,17 +21,20 @@ public struct APIAliasWatcher: Service {
         var failing = false
         while !Task.isCancelled, !Task.isShuttingDownGracefully {
             do {
-                let hosts = try await client.edgeHosts()
+                // Cancelled by a graceful shutdown: while the API is unreachable a request retries for up to 10 s.
+                let hosts = try await cancelWhenGracefulShutdown { try await client.edgeHosts() }
                 routes.updateAliases(hosts.map { RouteSources.Alias(host: $0.host, deploymentID: $0.deploymentID.uuidString.lowercased()) })
                 if failing { logger.notice("API reachable again; aliases updated") }
                 failing = false
             } catch {
+                if Task.isCancelled || Task.isShuttingDownGracefully { break }
                 if !failing {
                     logger.notice("Cannot read host aliases from the API; keeping the last ones", metadata: ["error": "\(error)"])
                 }
                 failing = true
             }
-            try? await Task.sleep(for: interval)
+            // Cut short by a graceful shutdown: the edge's stop must not wait out the interval.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 }

@@ -49,7 +49,8 @@ public struct PomegranateRouteWatcher: Service {
                 delay = .milliseconds(100)
                 failures = 0
             }
-            try? await Task.sleep(for: delay)
+            // Cut short by a graceful shutdown: the edge's stop must not wait out the back-off.
+            try? await cancelWhenGracefulShutdown { [delay] in try await Task.sleep(for: delay) }
             delay = min(delay * 2, .seconds(5))
         }
     }
