@@ -25,6 +25,7 @@ public struct EdgeServer: Service {
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
     private let onListening: (@Sendable ([SocketAddress]) async -> Void)?
+    private let beforeListening: (@Sendable () async -> Void)?
     /// Client connections, for a graceful stop: idle ones close at once, answers in progress finish first
     /// (``ProxyHandler`` for HTTP/1.1; for HTTP/2 a GOAWAY, then closed when its streams are done).
     private let connections = ConnectionTracker()
@@ -37,12 +38,13 @@ public struct EdgeServer: Service {
     ///   - challengeAnswer: ACME HTTP-01 answers (token → key authorization).
     ///   - certificates: Picks the certificate of each TLS handshake.
     ///   - sleeping: Traffic of deployments that sleep when idle, and how to wake them (default: nothing wakes them).
+    ///   - beforeListening: Awaited before the first connection is accepted (the route tables' first load).
     ///   - onListening: Called with the listening addresses once connections are accepted.
     public init(httpSocket: Int32?, httpsSocket: Int32?, routes: RouteTableStore, settings: EdgeSettings,
                 challengeAnswer: @escaping @Sendable (String) -> String? = { _ in nil },
                 certificates: ServerCertificateLookup?, metrics: EdgeMetrics = EdgeMetrics(),
                 sleeping: SleepingDeployments? = nil, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger,
-                onListening: (@Sendable ([SocketAddress]) async -> Void)? = nil)
+                beforeListening: (@Sendable () async -> Void)? = nil, onListening: (@Sendable ([SocketAddress]) async -> Void)? = nil)
     {
         self.httpSocket = httpSocket
         self.httpsSocket = httpsSocket
@@ -54,9 +56,11 @@ public struct EdgeServer: Service {
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
         self.onListening = onListening
+        self.beforeListening = beforeListening
     }
 
     public func run() async throws {
+        await beforeListening?()
         var channels: [Channel] = []
         if let httpSocket {
             channels.append(try await listen(on: httpSocket, tls: nil))
@@ -73,6 +77,7 @@ public struct EdgeServer: Service {
         } onGracefulShutdown: {
             for channel in listeners { channel.close(promise: nil) }
         }
+        environment.beginStopping()
         let open = connections.openCount
         let started = ContinuousClock.now
         await connections.drain(timeout: .nanoseconds(environment.settings.shutdownTimeout.nanoseconds))
@@ -142,6 +147,8 @@ public struct EdgeServer: Service {
                         }).flatMapThrowing { _ in
                             try channel.pipeline.syncOperations.addHandler(
                                 NIOHTTP2ServerConnectionManagementHandler(eventLoop: channel.eventLoop, configuration: http2Management))
+                            // Negotiated after the stop began: the quiesce went by before this handler was there.
+                            if environment.isStopping { channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent()) }
                         }
                     },
                     http1ChannelConfigurator: { channel in

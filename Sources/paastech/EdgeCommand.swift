@@ -62,6 +62,13 @@ struct EdgeCommand: AsyncParsableCommand {
                            return (served.chain, served.privateKey)
                        },
                        metrics: edgeMetrics, sleeping: sleeping, logger: logger,
+                       beforeListening: {
+                           // Pomegranate's routes and the API's aliases first; not forever: the console and ACME
+                           // challenges must be served even while they are down.
+                           if await !routes.waitUntilLoaded(within: .seconds(3)) {
+                               logger.notice("Serving before the route tables arrived (is pomegranate or the API down?); apps may get 404 until they do")
+                           }
+                       },
                        onListening: { _ in
                            try? notifier.ready()
                            try? notifier.status("serving")

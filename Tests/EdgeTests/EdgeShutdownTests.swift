@@ -7,7 +7,7 @@ import Testing
 /// `systemctl stop` (or restart, or an upgrade) of the edge under traffic: nothing in progress is cut.
 @Suite("Graceful stop of the edge")
 struct EdgeShutdownTests {
-    @Test("idle connections close at once, answers in progress finish (HTTP/1.1 and HTTP/2), new connections are refused, the edge stops when they are done")
+    @Test("idle connections close at once, answers in progress finish (HTTP/1.1 and HTTP/2), a new connection's first request is answered, new connections are refused, the edge stops when they are done")
     func stopDrainsConnections() async throws {
         var settings = EdgeSettings()
         settings.shutdownTimeout = .seconds(20)  // far above the answers' 0.9 s: a stop that waits it out fails below
@@ -48,6 +48,8 @@ struct EdgeShutdownTests {
         let result = try #require(try JSONSerialization.jsonObject(with: Data(report.utf8)) as? [String: Any], "\(report)")
         #expect(result["idle_closed"] as? Bool == true, "\(result)")
         #expect((result["idle_closed_after"] as? Double ?? 99) < 2, "the idle connection stayed open: \(result)")
+        #expect(result["fresh_answered"] as? Bool == true, "a new connection's first request sent during the stop: \(result)")
+        #expect(result["fresh_told_to_close"] as? Bool == true, "\(result)")
         #expect(result["stream_complete"] as? Bool == true, "the answer in progress was cut: \(result)")
         #expect(result["stream_closed"] as? Bool == true, "\(result)")
         #expect(result["refused"] as? Bool == true, "a new connection was accepted while stopping: \(result)")
@@ -82,9 +84,24 @@ struct EdgeShutdownTests {
         data = b""
         while b"data: 0" not in data:
             data += stream.recv(4096)
+        fresh = connect()  # connected, its first request not sent yet
+        time.sleep(0.1)  # accepted by the edge
         open(ready, "w").write("ready")
         started = time.monotonic()
         result = {}
+        time.sleep(0.2)  # the stop has begun: the request is "on its way"
+        get(fresh, "/")
+        answer = b""
+        try:
+            while True:
+                chunk = fresh.recv(4096)
+                if not chunk:
+                    break
+                answer += chunk
+        except OSError as error:
+            result["fresh_error"] = str(error)
+        result["fresh_answered"] = answer.startswith(b"HTTP/1.1 200") and answer.endswith(b"app")
+        result["fresh_told_to_close"] = b"\r\nconnection: close\r\n" in answer.lower()
         try:
             result["idle_closed"] = idle.recv(4096) == b""
         except OSError as error:

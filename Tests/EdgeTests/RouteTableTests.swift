@@ -70,6 +70,20 @@ struct RouteTableTests {
         #expect(store.current.pool(forHost: "a.apps.test")?.asleep == true)
     }
 
+    @Test("loaded once both pomegranate's routes and the API's aliases have come, empty ones too; else false at the deadline")
+    func loadedWhenBothSourcesArrived() async {
+        let store = RouteTableStore(platform: [:], maxBodyBytes: 1024, logger: logger)
+        #expect(!store.isLoaded)
+        #expect(await store.waitUntilLoaded(within: .milliseconds(50)) == false)
+        store.updateAppRoutes([], version: 1)
+        #expect(!store.isLoaded, "the aliases have not come")
+        let waiting = Task { await store.waitUntilLoaded(within: .seconds(10)) }
+        try? await Task.sleep(for: .milliseconds(30))
+        store.updateAliases([])
+        #expect(await waiting.value)
+        #expect(store.isLoaded)
+    }
+
     @Test("a request held for a waking deployment gets its pool as soon as a backend appears, or nil at the deadline")
     func waitingForBackends() async {
         let store = RouteTableStore(platform: [:], maxBodyBytes: 1024, logger: logger)

@@ -15,6 +15,15 @@ final class ProxyEnvironment: Sendable {
     let sleeping: SleepingDeployments
     let logger: Logger
     private let pools = Mutex<[ObjectIdentifier: NIOLoopBound<UpstreamConnectionPool>]>([:])
+    private let stoppingFlag = Atomic<Bool>(false)
+
+    /// The edge is stopping: a connection whose handlers come after the stop began (one accepted just before
+    /// the listeners closed, or a TLS connection done negotiating its protocol) drains as the others do.
+    var isStopping: Bool { stoppingFlag.load(ordering: .acquiring) }
+
+    func beginStopping() {
+        stoppingFlag.store(true, ordering: .releasing)
+    }
 
     init(routes: RouteTableStore, settings: EdgeSettings, challengeAnswer: @escaping @Sendable (String) -> String?,
          metrics: EdgeMetrics, sleeping: SleepingDeployments, logger: Logger)

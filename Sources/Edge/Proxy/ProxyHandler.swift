@@ -42,6 +42,8 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     var pipelinedError: HTTPParserError?
     /// The edge is stopping (HTTP/1.1): the connection closes once the answer in progress is complete.
     var draining = false
+    /// Whether a request head has come on this connection: a new one's first request may be on its way.
+    var receivedARequest = false
 
     init(environment: ProxyEnvironment, scheme: String, isHTTP2: Bool) {
         self.environment = environment
@@ -72,7 +74,12 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
     func connectionStarted(context: ChannelHandlerContext) {
         guard connection == nil else { return }
         connection = ClientConnection(channel: context.channel, scheme: scheme, isHTTP2: isHTTP2)
-        armIdleTimer(environment.settings.headerTimeout)
+        if environment.isStopping, !isHTTP2 {
+            draining = true
+            armIdleTimer(.seconds(1))  // its first request, if it is on its way
+        } else {
+            armIdleTimer(environment.settings.headerTimeout)
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -94,13 +101,17 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
         context.fireChannelInactive()
     }
 
-    /// A graceful stop of the edge (EdgeServer's ConnectionTracker): an idle HTTP/1.1 connection closes now, one with an
-    /// answer in progress after it (clients retry a request that was not answered on a fresh connection). An
-    /// HTTP/2 stream just finishes: its connection sends GOAWAY and closes when its streams are done.
+    /// A graceful stop of the edge (EdgeServer's ConnectionTracker): an idle keep-alive HTTP/1.1 connection closes
+    /// now (a client retries a request on a fresh connection when a reused one closes before answering), one
+    /// with an answer in progress after it, and a new one after its first request, which is likely on its way
+    /// (it gets a second). An HTTP/2 stream just finishes: its connection sends GOAWAY and closes when its
+    /// streams are done.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent, !isHTTP2 {
             draining = true
-            if case .idle = state { closeWhenDraining() }
+            if case .idle = state {
+                if receivedARequest { closeWhenDraining() } else { armIdleTimer(.seconds(1)) }
+            }
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -174,6 +185,7 @@ final class ProxyHandler: ChannelDuplexHandler, RemovableChannelHandler, Upstrea
 
     func received(head: HTTPRequestHead) {
         idleTimer?.cancel()
+        receivedARequest = true
         guard case .idle = state, let connection else { return }
         let settings = environment.settings
 

@@ -13,6 +13,9 @@ public final class RouteTableStore: Sendable {
         /// Requests held for a deployment without backends (waking up), resumed when it gets some.
         var backendWaiters: [Int: (deployment: String, continuation: CheckedContinuation<BackendPool?, Never>)] = [:]
         var nextWaiter = 0
+        /// Whether each source has delivered its table once (an empty one counts).
+        var appRoutesReceived = false
+        var aliasesReceived = false
     }
 
     private let state: Mutex<State>
@@ -38,11 +41,28 @@ public final class RouteTableStore: Sendable {
     /// Pomegranate sent a new table.
     public func updateAppRoutes(_ routes: [RouteSources.AppRoute], version: UInt64) {
         update { $0.appRoutes = routes; $0.appRoutesVersion = version }
+        state.withLock { $0.appRoutesReceived = true }
     }
 
     /// The API's aliases changed.
     public func updateAliases(_ aliases: [RouteSources.Alias]) {
         update { $0.aliases = aliases }
+        state.withLock { $0.aliasesReceived = true }
+    }
+
+    /// Whether pomegranate's routes and the API's aliases have both arrived once since start.
+    public var isLoaded: Bool { state.withLock { $0.appRoutesReceived && $0.aliasesReceived } }
+
+    /// Returns true once ``isLoaded``, false after `timeout` (pomegranate or the API unreachable). The edge waits
+    /// for this before it accepts connections: a restarted edge would otherwise answer 404 for every app until
+    /// its tables came (with socket activation, connections made meanwhile wait in the listening queue).
+    public func waitUntilLoaded(within timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while !isLoaded {
+            guard ContinuousClock.now < deadline, !Task.isCancelled else { return false }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return true
     }
 
     private func update(_ change: (inout RouteSources) -> Void) {
