@@ -33,7 +33,6 @@ final class CgroupPool: Sendable {
         var ready: [Key: [SpareCgroup]] = [:]
         /// Most recently asked for last.
         var recent: [Key] = []
-        var refilling = false
         var made: UInt64 = 0
         var closed = false
     }
@@ -54,12 +53,13 @@ final class CgroupPool: Sendable {
     /// Starts a refill either way.
     func take(_ name: CgroupName, isBuild: Bool, limits: ResourceLimits) -> Cgroup? {
         let key = Key(isBuild: isBuild, limits: limits)
-        let spare = state.withLock { state -> SpareCgroup? in
+        let (spare, left) = state.withLock { state -> (SpareCgroup?, Int) in
             state.recent.removeAll { $0 == key }
             state.recent.append(key)
-            return state.ready[key]?.popLast()
+            let spare = state.ready[key]?.popLast()
+            return (spare, state.ready[key]?.count ?? 0)
         }
-        fill()
+        fill(urgent: left <= capacity / 4)
         guard let spare else { return nil }
         do {
             return try manager.claim(spare, as: name)
@@ -85,14 +85,10 @@ final class CgroupPool: Sendable {
         for spare in spares { manager.discard(spare) }
     }
 
-    private func fill() {
-        guard capacity > 0 else { return }
-        let start = state.withLock { state -> Bool in
-            guard !state.refilling && !state.closed else { return false }
-            state.refilling = true
-            return true
-        }
-        if start { refills.schedule { self.refill() } }
+    /// Makes the spares recent keys lack, in the background (see ``DeferredRefill`` for when).
+    private func fill(urgent: Bool) {
+        guard capacity > 0, !state.withLock({ $0.closed }) else { return }
+        refills.schedule(urgent: urgent) { self.refill() }
     }
 
     private func refill() {
@@ -103,10 +99,7 @@ final class CgroupPool: Sendable {
                 while state.recent.count > Self.keysKept {
                     forgotten += state.ready.removeValue(forKey: state.recent.removeFirst()) ?? []
                 }
-                guard !state.closed, let key = state.recent.last(where: { (state.ready[$0]?.count ?? 0) < capacity }) else {
-                    state.refilling = false
-                    return nil
-                }
+                guard !state.closed, let key = state.recent.last(where: { (state.ready[$0]?.count ?? 0) < capacity }) else { return nil }
                 state.made &+= 1
                 return (key, state.made)
             }
@@ -123,7 +116,6 @@ final class CgroupPool: Sendable {
             } catch {
                 // Try again on the next take; meanwhile sandboxes make their own leaves.
                 logger.warning("cannot prepare a spare cgroup", metadata: ["error": "\(error)"])
-                state.withLock { $0.refilling = false }
                 return
             }
         }

@@ -35,7 +35,6 @@ final class NetworkPool: Sendable {
 
     private struct State {
         var ready: [Entry] = []
-        var refilling = false
         var made: UInt32 = 0
     }
 
@@ -73,15 +72,12 @@ final class NetworkPool: Sendable {
         await refills.waitUntilDone()
     }
 
-    /// Makes entries in the background until `capacity` are ready.
+    /// Makes entries in the background until `capacity` are ready (see ``DeferredRefill`` for when).
     func fill() {
         guard capacity > 0 else { return }
-        let start = state.withLock { state -> Bool in
-            guard !state.refilling && state.ready.count < capacity else { return false }
-            state.refilling = true
-            return true
-        }
-        if start { refills.schedule { self.refill() } }
+        let ready = state.withLock { $0.ready.count }
+        guard ready < capacity else { return }
+        refills.schedule(urgent: ready <= capacity / 4) { self.refill() }
     }
 
     /// The placeholder ids of ready entries.
@@ -92,10 +88,7 @@ final class NetworkPool: Sendable {
     private func refill() {
         while true {
             let number = state.withLock { state -> UInt32? in
-                guard state.ready.count < capacity else {
-                    state.refilling = false
-                    return nil
-                }
+                guard state.ready.count < capacity else { return nil }
                 state.made &+= 1
                 return state.made
             }
@@ -106,7 +99,6 @@ final class NetworkPool: Sendable {
             } catch {
                 // Try again on the next take; meanwhile sandboxes wire their own namespaces.
                 logger.warning("cannot prepare a network namespace", metadata: ["error": "\(error)"])
-                state.withLock { $0.refilling = false }
                 return
             }
         }
