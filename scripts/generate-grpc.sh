@@ -33,6 +33,32 @@ generate() {
     fi
 }
 
+# Each service's file in three, by concern: its descriptors (<name>.grpc.swift), the server side
+# (<name>+Server.grpc.swift) and the client side (<name>+Client.grpc.swift), each with the generated header.
+# The generator marks the sides with "// MARK: <service> (server)" and "(client)"; a file without them
+# (no service) stays whole.
+split_sides() {
+    for file in "$1"/*.grpc.swift; do
+        grep -q '^// MARK: .* (server)$' "$file" || continue
+        base=${file%.grpc.swift}
+        awk -v main="$file.tmp" -v server="$base+Server.grpc.swift" -v client="$base+Client.grpc.swift" '
+            BEGIN { part = "header" }
+            part == "header" && /^\/\/ MARK: - / { part = "main" }
+            /^\/\/ MARK: .* \(server\)$/ { part = "server"; printf "%s", header > server }
+            /^\/\/ MARK: .* \(client\)$/ { part = "client"; printf "%s", header > client }
+            {
+                if (part == "header") header = header $0 "\n"
+                if (part == "header" || part == "main") print > main
+                else if (part == "server") print > server
+                else print > client
+            }' "$file"
+        mv "$file.tmp" "$file"
+        grep -q '(client)$' "$base+Client.grpc.swift" || { echo "split_sides: no client side in $file" >&2; exit 1; }
+    done
+}
+
 generate Sources/PomegranateRPC $(cd Protos && echo paastech/pomegranate/*.proto)
 generate Sources/RepoManagerRPC paastech/repo_manager.proto
+split_sides Sources/PomegranateRPC
+split_sides Sources/RepoManagerRPC
 echo "generated: $(ls Sources/PomegranateRPC Sources/RepoManagerRPC | tr '\n' ' ')"
