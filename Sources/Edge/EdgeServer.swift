@@ -26,9 +26,6 @@ public struct EdgeServer: Service {
     private let logger: Logger
     private let onListening: (@Sendable ([SocketAddress]) async -> Void)?
     private let beforeListening: (@Sendable () async -> Void)?
-    /// Client connections, for a graceful stop: idle ones close at once, answers in progress finish first
-    /// (``ProxyHandler`` for HTTP/1.1; for HTTP/2 a GOAWAY, then closed when its streams are done).
-    private let connections = ConnectionTracker()
 
     /// - Parameters:
     ///   - httpSocket: A listening TCP socket for plain HTTP, or nil.
@@ -77,10 +74,9 @@ public struct EdgeServer: Service {
         } onGracefulShutdown: {
             for channel in listeners { channel.close(promise: nil) }
         }
-        environment.beginStopping()
-        let open = connections.openCount
+        let open = environment.connections.openCount
         let started = ContinuousClock.now
-        await connections.drain(timeout: .nanoseconds(environment.settings.shutdownTimeout.nanoseconds))
+        await environment.connections.drain(timeout: .nanoseconds(environment.settings.shutdownTimeout.nanoseconds))
         logger.info("Edge stopped", metadata: ["connections_drained": "\(open)", "drain_ms": "\((ContinuousClock.now - started) / .milliseconds(1))"])
     }
 
@@ -104,7 +100,6 @@ public struct EdgeServer: Service {
 
     private func listen(on fd: Int32, tls: NIOSSLContext?) async throws -> Channel {
         let environment = self.environment
-        let connections = self.connections
         // HTTP/2: GOAWAY on a graceful stop, then closed when the streams are done (or after the shutdown timeout).
         let http2Management = NIOHTTP2ServerConnectionManagementHandler.Configuration(
             maxIdleTime: nil, maxAge: nil, maxGraceTime: environment.settings.shutdownTimeout, keepalive: nil)
@@ -125,7 +120,7 @@ public struct EdgeServer: Service {
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.allowRemoteHalfClosure, value: false)
             .childChannelInitializer { channel in
-                connections.track(channel)
+                environment.connections.track(channel)
                 guard let tls else {
                     return channel.eventLoop.makeCompletedFuture {
                         try Self.addHTTP1(to: channel, scheme: "http", limits: limits, environment: environment)

@@ -15,7 +15,7 @@ public final class ConnectionTracker: Sendable {
     public init() {}
 
     /// Tracks a new connection; one accepted while shutting down is told to quiesce at once.
-    public func opened(_ channel: any Channel) {
+    func opened(_ channel: any Channel) {
         let quiesceNow = state.withLock { state in
             state.channels[ObjectIdentifier(channel)] = channel
             return state.isQuiescing
@@ -24,7 +24,7 @@ public final class ConnectionTracker: Sendable {
     }
 
     /// Forgets a connection that has been served.
-    public func closed(_ channel: any Channel) {
+    func closed(_ channel: any Channel) {
         state.withLock { state in
             state.channels[ObjectIdentifier(channel)] = nil
         }
@@ -39,8 +39,12 @@ public final class ConnectionTracker: Sendable {
     /// The connections open now.
     public var openCount: Int { state.withLock { $0.channels.count } }
 
+    /// Whether the server is shutting down: a connection whose handlers come later than the quiesce event
+    /// (a TLS connection still negotiating its protocol) can ask.
+    public var isQuiescing: Bool { state.withLock { $0.isQuiescing } }
+
     /// Asks every open connection, and every later one, to close after its in-flight request.
-    public func quiesce() {
+    func quiesce() {
         let channels = state.withLock { state in
             state.isQuiescing = true
             return Array(state.channels.values)

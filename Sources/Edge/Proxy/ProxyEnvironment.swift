@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import Synchronization
+import Systemd
 
 /// What every proxied connection shares: the routes, the settings, ACME challenge answers, metrics,
 /// the access log, and the idle connections to instances (one pool per event loop, so no locking on
@@ -15,15 +16,13 @@ final class ProxyEnvironment: Sendable {
     let sleeping: SleepingDeployments
     let logger: Logger
     private let pools = Mutex<[ObjectIdentifier: NIOLoopBound<UpstreamConnectionPool>]>([:])
-    private let stoppingFlag = Atomic<Bool>(false)
+    /// Client connections, for a graceful stop: idle ones close at once, answers in progress finish first
+    /// (``ProxyHandler`` for HTTP/1.1; for HTTP/2 a GOAWAY, then closed when its streams are done).
+    let connections = ConnectionTracker()
 
     /// The edge is stopping: a connection whose handlers come after the stop began (one accepted just before
     /// the listeners closed, or a TLS connection done negotiating its protocol) drains as the others do.
-    var isStopping: Bool { stoppingFlag.load(ordering: .acquiring) }
-
-    func beginStopping() {
-        stoppingFlag.store(true, ordering: .releasing)
-    }
+    var isStopping: Bool { connections.isQuiescing }
 
     init(routes: RouteTableStore, settings: EdgeSettings, challengeAnswer: @escaping @Sendable (String) -> String?,
          metrics: EdgeMetrics, sleeping: SleepingDeployments, logger: Logger)
