@@ -5,6 +5,11 @@
 # connections to it, log nothing per request, and use every core. Other work on the machine makes single runs
 # noisy, so each contender is measured ROUNDS times, interleaved (nginx and the edge swap order every round), and
 # its best run (most requests/s) is reported with that run's 99th percentile. Prints the ratios edge/nginx.
+#
+# One more contender over plain HTTP: `paastech bench forwarder`, a bare SwiftNIO TCP forwarder (bytes through,
+# no HTTP, a backend connection per client connection). It is the floor of any proxy built on SwiftNIO, as the
+# edge is: its ratio to nginx bounds what the edge can reach here, and the edge's ratio to it is the cost of the
+# edge's own HTTP work.
 set -euo pipefail
 BINARY=${1:-.build/release/paastech}
 DURATION=${DURATION:-10}
@@ -12,7 +17,7 @@ CONNECTIONS=${CONNECTIONS:-64}
 ROUNDS=${ROUNDS:-2}
 WORK=$(mktemp -d /tmp/paastech-bench-edge-XXXXXX)
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-BACKEND=$(port); NGINX_HTTP=$(port); NGINX_HTTPS=$(port); EDGE_HTTP=$(port); EDGE_HTTPS=$(port)
+BACKEND=$(port); NGINX_HTTP=$(port); NGINX_HTTPS=$(port); EDGE_HTTP=$(port); EDGE_HTTPS=$(port); FORWARDER=$(port)
 HOST=console.bench.localhost
 PIDS=()
 cleanup() {
@@ -75,6 +80,10 @@ CONF
 PIDS+=($!)
 for _ in $(seq 100); do curl -sf -H "Host: $HOST" "http://127.0.0.1:$EDGE_HTTP/" >/dev/null 2>&1 && break; sleep 0.1; done
 curl -sf -H "Host: $HOST" "http://127.0.0.1:$EDGE_HTTP/" >/dev/null || { echo "the edge did not start:"; tail -20 "$WORK/edge.log"; exit 1; }
+"$BINARY" bench forwarder --listen "$FORWARDER" --backend "$BACKEND" >"$WORK/forwarder.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$FORWARDER/" >/dev/null 2>&1 && break; sleep 0.1; done
+curl -sf "http://127.0.0.1:$FORWARDER/" >/dev/null || { echo "the forwarder did not start:"; tail -20 "$WORK/forwarder.log"; exit 1; }
 
 # wrk: requests/s and the 99th percentile in ms.
 measure() {  # $1: URL
@@ -101,24 +110,28 @@ echo "  (each run: requests/s, p99 ms)" >&2
 for round in $(seq "$ROUNDS"); do
     run direct "http://127.0.0.1:$BACKEND/"
     if (( round % 2 )); then
-        run nginx "http://127.0.0.1:$NGINX_HTTP/"; run edge "http://127.0.0.1:$EDGE_HTTP/"
+        run nginx "http://127.0.0.1:$NGINX_HTTP/"; run edge "http://127.0.0.1:$EDGE_HTTP/"; run floor "http://127.0.0.1:$FORWARDER/"
         run nginx_tls "https://127.0.0.1:$NGINX_HTTPS/"; run edge_tls "https://127.0.0.1:$EDGE_HTTPS/"
     else
-        run edge "http://127.0.0.1:$EDGE_HTTP/"; run nginx "http://127.0.0.1:$NGINX_HTTP/"
+        run floor "http://127.0.0.1:$FORWARDER/"; run edge "http://127.0.0.1:$EDGE_HTTP/"; run nginx "http://127.0.0.1:$NGINX_HTTP/"
         run edge_tls "https://127.0.0.1:$EDGE_HTTPS/"; run nginx_tls "https://127.0.0.1:$NGINX_HTTPS/"
     fi
 done
 read -r direct_rps direct_p99 < <(best direct)
 read -r nginx_rps nginx_p99 < <(best nginx)
 read -r edge_rps edge_p99 < <(best edge)
+read -r floor_rps floor_p99 < <(best floor)
 read -r nginx_tls_rps nginx_tls_p99 < <(best nginx_tls)
 read -r edge_tls_rps edge_tls_p99 < <(best edge_tls)
 row "path" "requests/s" "p99 ms"
 row "direct to the backend" "$direct_rps" "$direct_p99"
 row "nginx, HTTP" "$nginx_rps" "$nginx_p99"
 row "paastech edge, HTTP" "$edge_rps" "$edge_p99"
+row "SwiftNIO floor (bare TCP)" "$floor_rps" "$floor_p99"
 row "nginx, HTTPS" "$nginx_tls_rps" "$nginx_tls_p99"
 row "paastech edge, HTTPS" "$edge_tls_rps" "$edge_tls_p99"
 ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
 echo "edge/nginx throughput: HTTP $(ratio "$edge_rps" "$nginx_rps")x, HTTPS $(ratio "$edge_tls_rps" "$nginx_tls_rps")x (target >= 1)"
 echo "edge/nginx p99:        HTTP $(ratio "$edge_p99" "$nginx_p99")x, HTTPS $(ratio "$edge_tls_p99" "$nginx_tls_p99")x (target <= 1)"
+echo "SwiftNIO floor/nginx throughput: HTTP $(ratio "$floor_rps" "$nginx_rps")x (the most any SwiftNIO proxy reaches here);" \
+     "edge/floor: $(ratio "$edge_rps" "$floor_rps")x"

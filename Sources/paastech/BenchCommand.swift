@@ -8,7 +8,7 @@ import Systemd
 /// side with what a user would otherwise pick, in one run (`make bench`).
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks against the alternatives (make bench).", subcommands: [Sandboxes.self])
+        commandName: "bench", abstract: "Benchmarks against the alternatives (make bench).", subcommands: [Sandboxes.self, Forwarder.self])
 
     struct Sandboxes: AsyncParsableCommand {
         static let configuration = CommandConfiguration(commandName: "sandbox", abstract: "Spawn-to-exit of /bin/true.")
