@@ -12,7 +12,7 @@ BINARY       = .build/debug/paastech
 # Debian packages the build, the platform and the tests need.
 APT_PACKAGES = pkg-config libpq-dev libssh-dev libgit2-dev libseccomp-dev libsystemd-dev libssl-dev \
                postgresql git openssh-client curl ca-certificates systemd python3 \
-               nftables iproute2 bubblewrap procps python3-venv python3-pip bc \
+               nftables iproute2 bubblewrap procps python3-venv python3-pip bc nodejs \
                pebble python3-websockets openssl chromium chromium-driver python3-selenium
 # ...and what only `make bench` compares against or measures with...
 BENCH_PACKAGES = nginx-light wrk

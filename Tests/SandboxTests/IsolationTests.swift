@@ -26,14 +26,22 @@ struct IsolationTests {
         #expect(result.output.contains("NoNewPrivs:\t1"))
     }
 
-    @Test("/usr, /app and the root are read-only; /tmp is private and writable")
+    @Test("/usr, /app and the root are read-only mounts; /tmp is private and writable")
     func readOnlyFilesystem() async throws {
+        // EROFS, not EACCES: the app's uid could not write root's /usr anyway, so only the error says the
+        // mount itself is read-only (the kernel checks it before permissions).
         let result = try await SandboxHarness.run("""
-            for path in /usr/paastech-x /app/x /x /etc/x; do touch $path 2>/dev/null && echo "WROTE $path"; done
+            for path in /usr/paastech-x /app/x /x /etc/x; do
+                if touch $path 2>/tmp/error; then echo "WROTE $path"; else echo "$path: $(cat /tmp/error)"; fi
+            done
             echo data > /tmp/x && cat /tmp/x
             """)
         #expect(!result.output.contains("WROTE"), "\(result.output)")
-        #expect(result.output.contains("data"))
+        for path in ["/usr/paastech-x", "/app/x", "/x", "/etc/x"] {
+            let line = result.output.split(separator: "\n").first { $0.hasPrefix(path + ":") } ?? ""
+            #expect(line.contains("Read-only file system"), "\(path): \(result.output)")
+        }
+        #expect(result.output.hasSuffix("data\n"), "\(result.output)")
     }
 
     @Test("the host's files outside the allowed paths are not visible")
@@ -48,6 +56,45 @@ struct IsolationTests {
         let entries = Set(result.output.split(separator: "\n").prefix(while: { !$0.allSatisfy(\.isNumber) }).map(String.init))
         #expect(entries.isSubset(of: ["app", "bin", "dev", "etc", "init", "lib", "lib32", "lib64", "libx32", "proc", "run", "sbin", "sys", "tmp", "usr"]),
                 "\(entries)")
+    }
+
+    @Test("two projects' sandboxes, side by side, each see their own /app and /data and nothing of the other's")
+    func projectsSeeOnlyTheirOwnFiles() async throws {
+        let base = "/tmp/paastech-projects-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        var sandboxes: [SandboxOptions] = []
+        for (project, uid) in [("alpha", uid_t(61001)), ("beta", uid_t(61002))] {
+            for kind in ["app", "data"] {
+                let directory = "\(base)/\(project)/\(kind)"
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                try "\(project)-\(kind)-secret".write(toFile: directory + "/\(project)-\(kind).txt", atomically: true, encoding: .utf8)
+                chown(directory, uid, uid)
+            }
+            let other = project == "alpha" ? "beta" : "alpha"
+            // Its own files; the other project's by their host paths; any file of the other's anywhere in the root
+            // (the host's /usr aside, bound as is); and the other's secrets through every process's root.
+            var options = SandboxHarness.options("""
+                cat /app/\(project)-app.txt /data/\(project)-data.txt; echo
+                ls \(base)/\(other) 2>&1
+                find / -path /proc -prune -o -path /sys -prune -o -path /usr -prune -o -name '\(other)-*' -print 2>/dev/null
+                grep -rls '\(other)-' /proc/[0-9]*/root/app /proc/[0-9]*/root/data 2>/dev/null
+                echo done
+                """, uid: uid)
+            options.hostname = project
+            options.appDirectory = "\(base)/\(project)/app"
+            options.dataDirectory = "\(base)/\(project)/data"
+            sandboxes.append(options)
+        }
+        async let alpha = SandboxHarness.run(sandboxes[0])
+        async let beta = SandboxHarness.run(sandboxes[1])
+        for (project, result) in [("alpha", try await alpha), ("beta", try await beta)] {
+            let other = project == "alpha" ? "beta" : "alpha"
+            #expect(result.status == 0, "\(project): \(result.output)")
+            let lines = result.output.split(separator: "\n").map(String.init)
+            #expect(lines.first == "\(project)-app-secret\(project)-data-secret", "\(project): \(result.output)")
+            #expect(lines.count == 3 && lines[1].contains("No such file or directory") && lines[2] == "done", "\(project): \(result.output)")
+            #expect(!result.output.contains("\(other)-"), "\(project) saw \(other)'s files: \(result.output)")
+        }
     }
 
     @Test("an app directory is mounted at /app, writable only when asked")
