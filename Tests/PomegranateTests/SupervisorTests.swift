@@ -147,6 +147,62 @@ struct SupervisorTests {
         _ = await supervisor.stop(deploymentID: identity.deploymentID)
     }
 
+    /// Each project runs under a uid of its own, chosen once: another deployment of the same project gets the same
+    /// one, another project another; the instance's processes run under it.
+    @Test func eachProjectRunsUnderItsOwnUID() async throws {
+        let supervisor = try SupervisorHarness.supervisor()
+        let shop = SupervisorHarness.identity(project: "shop", deployment: "web")
+        let shopWorker = DeploymentIdentity(projectID: shop.projectID, projectName: "shop",
+                                            deploymentID: UUID().uuidString.lowercased(), deploymentName: "worker")
+        let blog = SupervisorHarness.identity(project: "blog", deployment: "web")
+        var uids: [String: Int] = [:]
+        for identity in [shop, shopWorker, blog] {
+            let spec = ReleaseSpec(releaseID: "r1", releaseDirectory: try SupervisorHarness.releaseDirectory(serving: ""),
+                                   command: ["/bin/sleep", "1000"], port: 8000, stopTimeoutSeconds: 2, instances: 1)
+            let instance = try #require(try await supervisor.deploy(identity, spec).first)
+            let session = try await supervisor.session(deploymentID: identity.deploymentID, instanceID: nil,
+                                                       command: ["/bin/sh", "-c", "id -u; id -g"], environment: [:])
+            await session.closeInput()
+            var output = ""
+            for await chunk in session.output { if case .stdout(let bytes) = chunk { output += String(decoding: bytes, as: UTF8.self) } }
+            let ids = output.split(separator: "\n").compactMap { Int($0) }
+            let uid = try #require(ids.first, "\(output)")
+            #expect(ids == [uid, uid], "gid = uid: \(output)")
+            #expect((62_000...62_999).contains(uid))
+            // The instance itself (its init, and the app below it), seen from the host.
+            let status = try String(contentsOfFile: "/proc/\(try #require(instance.pid))/status", encoding: .utf8)
+            #expect(status.contains("\nUid:\t\(uid)\t\(uid)\t\(uid)\t\(uid)\n"), "\(status)")
+            uids[identity.deploymentName + "." + identity.projectName] = uid
+        }
+        #expect(uids["web.shop"] == uids["worker.shop"], "\(uids)")
+        #expect(uids["web.shop"] != uids["web.blog"], "\(uids)")
+        for identity in [shop, shopWorker, blog] { _ = await supervisor.stop(deploymentID: identity.deploymentID) }
+    }
+
+    /// An instance killed at its memory limit says so: in its status, and in the deployment's log.
+    @Test func anOOMKillIsReportedWithTheInstance() async throws {
+        let supervisor = try SupervisorHarness.supervisor()
+        let identity = SupervisorHarness.identity(deployment: "worker")
+        let spec = ReleaseSpec(releaseID: "r1", releaseDirectory: try SupervisorHarness.releaseDirectory(serving: ""),
+                               command: ["/usr/bin/python3", "-c", "print('allocating', flush=True); b = bytearray(200 << 20); print('survived')"],
+                               port: 8000, memoryBytes: 64 << 20, stopTimeoutSeconds: 2, instances: 1)
+        let instance = try #require(try await supervisor.deploy(identity, spec).first)
+        let reported = await SupervisorHarness.eventually(10) {
+            await supervisor.status(deploymentID: identity.deploymentID).first?.instances.first?.lastExit != nil
+        }
+        #expect(reported)
+        let current = try #require(await supervisor.status(deploymentID: identity.deploymentID).first?.instances.first)
+        #expect(current.id == instance.id)
+        #expect(current.lastExit?.contains("memory limit") == true, "\(String(describing: current.lastExit))")
+        var lines: [LogLine] = []
+        for await line in supervisor.logs.lines(deploymentID: identity.deploymentID, follow: false) { lines.append(line) }
+        #expect(lines.contains { $0.stream == .stdout && $0.text == "allocating" })
+        #expect(!lines.contains { $0.text == "survived" })
+        #expect(lines.contains { $0.stream == .system && $0.text.hasPrefix(instance.id) && $0.text.contains("memory limit") },
+                "\(lines.map(\.text))")
+        _ = await supervisor.stop(deploymentID: identity.deploymentID)
+    }
+
     /// Pruned builds belong to the project's uid, so the pipeline has pomegranate delete them: only `v<N>`
     /// directories beside the deployment's releases, never one a release runs, nothing else on the host.
     @Test func removesUnusedBuildsBesideTheReleasesAndNothingElse() async throws {
