@@ -217,7 +217,7 @@ public struct DeployPipeline: Sendable {
         promote.deploymentID = spec.deploymentID
         promote.releaseID = spec.release
         let retired = try await pomegranate.releases.promote(promote).retired
-        if !retired.isEmpty { output.stage("Retired \(retired.count) instance(s) of the previous release") }
+        if !retired.isEmpty { output.stage("Retiring \(retired.count) instance(s) of the previous release once their open connections end") }
         let pruned = ReleasePruning(deploymentDirectory: (spec.directory as NSString).deletingLastPathComponent, kept: settings.releasesKept)
             .prune(protecting: [spec.release] + retired.map(\.releaseID))
         if !pruned.releases.isEmpty { output.detail("pruned old releases: \(pruned.releases.joined(separator: ", "))") }

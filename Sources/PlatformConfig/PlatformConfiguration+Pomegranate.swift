@@ -21,6 +21,10 @@ extension PlatformConfiguration {
         public var logMaxKiB = 8192
         /// `stop_timeout_seconds`: SIGTERM to SIGKILL when an instance is stopped.
         public var stopTimeoutSeconds = 10
+        /// `drain_timeout_seconds`: after a deploy switches routes, the previous release's instances keep running
+        /// until their open connections (requests in flight, WebSockets, streams) end, at most this long; then
+        /// they are stopped.
+        public var drainTimeoutSeconds = 60
         /// `restart_backoff_max_seconds`: the longest wait before restarting a crashing instance.
         public var restartBackoffMaxSeconds = 60
         /// `instance_pids`: the process limit of an app instance unless its deployment says otherwise.
@@ -52,6 +56,7 @@ extension PlatformConfiguration.Pomegranate: ConfigurationSection {
                          .strings(like: "[\"/opt/swift\"]", elementProblem: ConfigurationSyntax.absolutePathProblem)),
         ConfigurationKey("log_max_kib", \.logMaxKiB, .integer(in: 64...1_048_576)),
         ConfigurationKey("stop_timeout_seconds", \.stopTimeoutSeconds, .integer(in: 1...3600)),
+        ConfigurationKey("drain_timeout_seconds", \.drainTimeoutSeconds, .integer(in: 0...86400)),
         ConfigurationKey("restart_backoff_max_seconds", \.restartBackoffMaxSeconds, .integer(in: 1...3600)),
         ConfigurationKey("instance_pids", \.instancePids, .integer(in: 16...1_000_000)),
         ConfigurationKey("build_timeout_seconds", \.buildTimeoutSeconds, .integer(in: 10...86400)),

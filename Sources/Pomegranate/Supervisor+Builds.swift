@@ -9,6 +9,8 @@ extension Supervisor {
     public func removeBuilds(deploymentID: String, builds: [String]) throws(PomegranateError) -> [String] {
         guard let state = deployments[deploymentID] else { throw .unknownDeployment(deploymentID) }
         let running = Set(state.releases.values.map(\.releaseDirectory))
+        // A build whose instances are still draining after a promote stays until they stop (a later prune takes it).
+        let draining = drainingReleaseDirectories[deploymentID] ?? []
         let releaseParents = Set(running.map { ($0 as NSString).deletingLastPathComponent })
         for build in builds {
             let name = (build as NSString).lastPathComponent
@@ -22,7 +24,7 @@ extension Supervisor {
             }
         }
         var removed: [String] = []
-        for build in builds where (try? FileManager.default.removeItem(atPath: build)) != nil {
+        for build in builds where !draining.contains(build) && (try? FileManager.default.removeItem(atPath: build)) != nil {
             removed.append(build)
         }
         if !removed.isEmpty { log(state.identity, "removed \(removed.count) old build(s)") }

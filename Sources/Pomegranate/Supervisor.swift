@@ -29,6 +29,8 @@ public actor Supervisor {
     var usageHistory: [String: [UsageMinute]] = [:]
     /// Each running sandbox's CPU time at the last sample, to count the minute's use.
     var cpuAtLastSample: [String: Duration] = [:]
+    /// Release directories of instances still draining after a promote, per deployment: their builds stay.
+    var drainingReleaseDirectories: [String: Set<String>] = [:]
 
     public init(runner: SandboxRunner, layout: PomegranateLayout, settings: SupervisorSettings,
                 eventLoops: any EventLoopGroup, logger: Logger) throws(PomegranateError) {
@@ -72,21 +74,55 @@ public actor Supervisor {
         return statuses(deploymentID: identity.deploymentID, releaseID: spec.releaseID)
     }
 
-    /// Routes the deployment's hosts to `releaseID` and retires every other release: after a short
-    /// drain its instances get SIGTERM, then SIGKILL after their stop timeout.
+    /// Routes the deployment's hosts to `releaseID` and retires every other release in the background
+    /// (``retire(_:identity:releaseDirectories:)``). Returns the retiring instances, now `stopping`.
     public func promote(deploymentID: String, releaseID: String) async throws(PomegranateError) -> [InstanceStatus] {
         guard var state = deployments[deploymentID] else { throw .unknownDeployment(deploymentID) }
         guard state.releases[releaseID] != nil else { throw .unknownRelease(deployment: deploymentID, release: releaseID) }
         let retiredReleases = state.releases.keys.filter { $0 != releaseID }
+        let retiredDirectories = Set(retiredReleases.compactMap { state.releases[$0]?.releaseDirectory })
         state.servingReleaseID = releaseID
         for release in retiredReleases { state.releases[release] = nil }
         try save(state)
         log(state.identity, "routes now point at release \(releaseID)")
         publishRoutes()
-        let retiring = instances.values.filter { $0.record.deploymentID == deploymentID && $0.record.releaseID != releaseID }
-        guard !retiring.isEmpty else { return [] }
+        let ids = instances.values.filter { $0.record.deploymentID == deploymentID && $0.record.releaseID != releaseID }.map(\.record.id)
+        guard !ids.isEmpty else { return [] }
+        for id in ids { instances[id]?.state = .stopping }
+        drainingReleaseDirectories[deploymentID, default: []].formUnion(retiredDirectories)
+        let identity = state.identity
+        Task { await self.retire(ids, identity: identity, releaseDirectories: retiredDirectories) }
+        return ids.compactMap { instances[$0]?.status() }
+    }
+
+    /// Stops instances no route points at any more, once they are drained: they keep serving what is still
+    /// open (requests in flight, WebSockets, streams: ``OpenConnections``) for at least the drain delay (the
+    /// edge picks up the new table) and until nothing is open or the drain timeout passes, then get SIGTERM,
+    /// and SIGKILL after their stop timeout. A restart of pomegranate meanwhile stops them at once.
+    func retire(_ ids: [String], identity: DeploymentIdentity, releaseDirectories: Set<String>) async {
+        let deadline = ContinuousClock.now + settings.drainTimeout
         try? await Task.sleep(for: settings.drainDelay)
-        return await terminate(retiring.map(\.record.id))
+        var open = openConnections(ids)
+        if open > 0 && ContinuousClock.now < deadline {
+            log(identity, "the previous release has \(open) open connection(s); it stops once they end "
+                + "(at most \(settings.drainTimeout.components.seconds) s after the switch)")
+            while open > 0 && ContinuousClock.now < deadline {
+                try? await Task.sleep(for: .milliseconds(100))
+                open = openConnections(ids)
+            }
+        }
+        if open > 0 { log(identity, "stopping the previous release with \(open) connection(s) still open (drain timeout)") }
+        _ = await terminate(ids)
+        drainingReleaseDirectories[identity.deploymentID]?.subtract(releaseDirectories)
+        if drainingReleaseDirectories[identity.deploymentID]?.isEmpty == true { drainingReleaseDirectories[identity.deploymentID] = nil }
+    }
+
+    /// Open connections to these instances' ports, summed.
+    func openConnections(_ ids: [String]) -> Int {
+        ids.reduce(0) { sum, id in
+            guard let instance = instances[id], let pid = instance.sandbox?.pid else { return sum }
+            return sum + (OpenConnections.count(pid: pid, port: instance.port) ?? 0)
+        }
     }
 
     /// Stops one release's instances, or the whole deployment (which pomegranate then forgets;

@@ -9,8 +9,10 @@ public struct SupervisorSettings: Sendable {
     public var restartBackoffMaxSeconds = 60
     /// A crashing instance that had run this long starts its backoff over from 1 s.
     public var stableRunSeconds = 30
-    /// Between switching routes and stopping the old instances: the edge picks up the new table.
+    /// After switching routes, the least time before the old instances may stop: the edge picks up the new table.
     public var drainDelay: Duration = .seconds(1)
+    /// After switching routes, the most time the old instances keep serving their open connections.
+    public var drainTimeout: Duration = .seconds(60)
     public var instancePids = 512
     public var buildTimeoutSeconds = 1800
     public var buildMemoryBytes: UInt64 = 2048 << 20
@@ -23,6 +25,7 @@ public struct SupervisorSettings: Sendable {
         readOnlyPaths = configuration.readOnlyPaths
         logMaxBytes = configuration.logMaxKiB * 1024
         stopTimeoutSeconds = configuration.stopTimeoutSeconds
+        drainTimeout = .seconds(configuration.drainTimeoutSeconds)
         restartBackoffMaxSeconds = configuration.restartBackoffMaxSeconds
         instancePids = configuration.instancePids
         buildTimeoutSeconds = configuration.buildTimeoutSeconds

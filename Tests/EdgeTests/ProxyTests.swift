@@ -123,6 +123,32 @@ struct ProxyTests {
         }
     }
 
+    /// Pomegranate stops a deploy's old instances once nothing is open to them: the edge's idle keep-alive
+    /// connections must not hold them up, while a response in progress still finishes on the old instance.
+    @Test("a backend the routes drop loses the edge's idle connections at once; a stream in progress finishes")
+    func droppedBackendConnectionsClose() async throws {
+        try await EdgeHarness.with { edge in
+            let old = try edge.httpBackend("old")
+            let new = try edge.httpBackend("new")
+            edge.route(["drop.apps.test": [old]], version: 1)
+            #expect(try await eventually { try await edge.status("drop.apps.test") == 200 })
+            let oldPort = try #require(Int(old.address.split(separator: ":").last ?? ""))
+            // Ten events 300 ms apart: still streaming from the old instance when the routes change. It takes the
+            // edge's idle connection; a request meanwhile opens a second one, which the edge then keeps idle.
+            let stream = Task { try await edge.curl(["-sS", "-N"], host: "drop.apps.test", path: "/longstream") }
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(try await edge.curl(["-sS"], host: "drop.apps.test").stdoutText == "old")
+            #expect(establishedConnections(toPort: oldPort) == 2, "a stream and an idle connection")
+            edge.route(["drop.apps.test": [new]], version: 2)
+            #expect(try await eventually(within: 2) { establishedConnections(toPort: oldPort) == 1 }, "idle connections left open")
+            #expect(try await edge.curl(["-sS"], host: "drop.apps.test").stdoutText == "new")
+            let streamed = try await stream.value
+            #expect(streamed.stdoutText.split(separator: "\n").filter { $0.hasPrefix("data: ") }.count == 10, "\(streamed)")
+            // Its connection was not kept for reuse: nothing is left open to the old instance.
+            #expect(try await eventually(within: 2) { establishedConnections(toPort: oldPort) == 0 })
+        }
+    }
+
     @Test("switching routes under a client polling every 20 ms fails no request; streams are not buffered")
     func zeroDowntimeSwitch() async throws {
         try await EdgeHarness.with { edge in
@@ -285,4 +311,14 @@ func pollEvery20ms(port: Int, host: String, seconds: Double) async throws -> Pol
         return PollTally(succeeded: 0, failed: -1, bodies: [result.description])
     }
     return PollTally(succeeded: ok, failed: failed, bodies: fields[2].split(separator: ",").map(String.init))
+}
+
+/// Established TCP connections to a local port, from the host's socket table (IPv4).
+func establishedConnections(toPort port: Int) -> Int {
+    let table = (try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8)) ?? ""
+    let wanted = String(format: "%04X", port)
+    return table.split(separator: "\n").dropFirst().filter { line in
+        let fields = line.split(separator: " ")
+        return fields.count > 3 && fields[1].hasSuffix(":" + wanted) && fields[3] == "01"
+    }.count
 }

@@ -5,6 +5,27 @@ import Testing
 
 @Suite("Pomegranate: uids, logs, validation")
 struct PomegranateUnitTests {
+    /// A table as the kernel writes it: a listener on 8000 (0A), two connections to it (01: one from the edge,
+    /// one on IPv6 in tcp6's format), one closing (06 TIME_WAIT), and the app's own connection out to 5432.
+    @Test func openConnectionsCountsEstablishedOnesToThePort() {
+        let header = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+        let tcp = header + """
+               0: 00000000:1F40 00000000:0000 0A 00000000:00000000 00:00000000 00000000 200000        0 1 1 0 100 0 0 10 0
+               1: 0C00580A:1F40 0100580A:B1A2 01 00000000:00000000 00:00000000 00000000 200000        0 2 1 0 20 4 30 10 -1
+               2: 0C00580A:1F40 0100580A:B1A4 06 00000000:00000000 03:00000F9B 00000000     0        0 0 3 0
+               3: 0C00580A:C350 0100580A:1538 01 00000000:00000000 00:00000000 00000000 200000        0 4 1 0 20 4 30 10 -1
+            """
+        let tcp6 = header + """
+               0: 0000000000000000FFFF00000C00580A:1F40 0000000000000000FFFF00000100580A:B1B0 01 00000000:00000000 00:00000000 00000000 200000 0 5 1 0 20 4 30 10 -1
+            """
+        #expect(OpenConnections.count(inTable: tcp, port: 8000) == 1)
+        #expect(OpenConnections.count(inTable: tcp6, port: 8000) == 1)
+        #expect(OpenConnections.count(inTable: tcp, port: 5432) == 0, "an outgoing connection is not one to the app")
+        #expect(OpenConnections.count(inTable: tcp, port: 50000) == 1)
+        #expect(OpenConnections.count(pid: getpid(), port: 1) == 0, "this process's own tables are readable")
+        #expect(OpenConnections.count(pid: Int32.max, port: 8000) == nil)
+    }
+
     static func temporaryDirectory() -> String {
         let path = "/tmp/paastech-pomunit-\(UUID().uuidString.prefix(8))"
         try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)

@@ -33,13 +33,64 @@ struct SupervisorTests {
         #expect(first.allSatisfy { HTTPProbe.get(address: $0.address ?? "") == "release one" })
         let retired = try await supervisor.promote(deploymentID: identity.deploymentID, releaseID: "r2")
         #expect(Set(retired.map(\.id)) == Set(first.map(\.id)))
+        #expect(retired.allSatisfy { $0.state == .stopping }, "\(retired)")
+        // Nothing is open to them: they stop after the drain delay.
+        #expect(await SupervisorHarness.eventually(5) { first.allSatisfy { $0.pid.map { kill($0, 0) != 0 } ?? false } })
         let status = try #require(await supervisor.status(deploymentID: identity.deploymentID).first)
         #expect(status.servingReleaseID == "r2" && status.instances.map(\.id) == second.map(\.id))
-        #expect(first.allSatisfy { $0.pid.map { kill($0, 0) != 0 } ?? false })
 
         _ = await supervisor.stop(deploymentID: identity.deploymentID)
         #expect(await supervisor.status(deploymentID: identity.deploymentID).isEmpty)
         #expect(HTTPProbe.get(address: newAddress, timeoutMilliseconds: 300) == nil)
+    }
+
+    /// After a switch the old instance serves what is still open to it (here a connection with a request
+    /// half sent, as a slow upload or a WebSocket holds one) and stops once it closes; its build stays meanwhile.
+    /// With the connection held past the drain timeout, it is stopped anyway.
+    @Test func theOldReleaseStopsOnceItsOpenConnectionsEnd() async throws {
+        for holdsPastTimeout in [false, true] {
+            let supervisor = try SupervisorHarness.supervisor { $0.drainTimeout = holdsPastTimeout ? .seconds(3) : .seconds(60) }
+            let identity = SupervisorHarness.identity()
+            // Builds as the pipeline leaves them: v<N> directories side by side.
+            let builds = try SupervisorHarness.releaseDirectory(serving: "")
+            defer { try? FileManager.default.removeItem(atPath: builds) }
+            let (oldDirectory, newDirectory) = (builds + "/v1", builds + "/v2")
+            for (directory, body) in [(oldDirectory, "old"), (newDirectory, "new")] {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+                try body.write(toFile: directory + "/index.html", atomically: false, encoding: .utf8)
+                chmod(directory + "/index.html", 0o644)
+            }
+            let old = try #require(try await supervisor.deploy(identity, SupervisorHarness.webSpec(release: "r1", directory: oldDirectory)).first)
+            _ = try await supervisor.promote(deploymentID: identity.deploymentID, releaseID: "r1")
+            let oldAddress = try #require(old.address)
+            #expect(await SupervisorHarness.waitForHTTP(oldAddress) == "old")
+            let client = try TCPClient(address: oldAddress)
+            try client.send("GET / HTTP/1.1\r\nHost: x\r\n")  // a request in flight: its end is still to come
+
+            _ = try await supervisor.deploy(identity, SupervisorHarness.webSpec(release: "r2", directory: newDirectory))
+            let switched = ContinuousClock.now
+            #expect(try await supervisor.promote(deploymentID: identity.deploymentID, releaseID: "r2").map(\.id) == [old.id])
+            let oldPID = try #require(old.pid)
+            try await Task.sleep(for: .milliseconds(2000))
+            #expect(kill(oldPID, 0) == 0, "stopped with a connection open")
+            #expect(try await supervisor.removeBuilds(deploymentID: identity.deploymentID, builds: [oldDirectory]) == [])
+            #expect(FileManager.default.fileExists(atPath: oldDirectory), "the draining instance's build was deleted")
+            if holdsPastTimeout {
+                #expect(await SupervisorHarness.eventually(5) { kill(oldPID, 0) != 0 }, "not stopped at the drain timeout")
+                #expect(ContinuousClock.now - switched >= .seconds(3))
+                #expect(await Self.logText(supervisor, identity).contains("still open (drain timeout)"))
+            } else {
+                try client.send("\r\n")
+                #expect(try client.receive().hasPrefix("HTTP/1.0 200"), "the request in flight is answered by the old release")
+                client.close()
+                #expect(await SupervisorHarness.eventually(3) { kill(oldPID, 0) != 0 }, "still running after its last connection closed")
+                #expect(await Self.logText(supervisor, identity).contains("1 open connection(s)"))
+                #expect(await SupervisorHarness.eventually(3) {
+                    (try? await supervisor.removeBuilds(deploymentID: identity.deploymentID, builds: [oldDirectory])) == [oldDirectory]
+                }, "the build stays after its instance stopped")
+            }
+            _ = await supervisor.stop(deploymentID: identity.deploymentID)
+        }
     }
 
     @Test func scalingStartsAndStopsInstancesOfTheServingRelease() async throws {

@@ -15,7 +15,7 @@ final class ProxyEnvironment: Sendable {
     /// Traffic of deployments that sleep when idle, and waking them.
     let sleeping: SleepingDeployments
     let logger: Logger
-    private let pools = Mutex<[ObjectIdentifier: NIOLoopBound<UpstreamConnectionPool>]>([:])
+    private let pools = Mutex<[ObjectIdentifier: (eventLoop: EventLoop, pool: NIOLoopBound<UpstreamConnectionPool>)]>([:])
     /// Client connections, for a graceful stop: idle ones close at once, answers in progress finish first
     /// (``ProxyHandler`` for HTTP/1.1; for HTTP/2 a GOAWAY, then closed when its streams are done).
     let connections = ConnectionTracker()
@@ -33,15 +33,26 @@ final class ProxyEnvironment: Sendable {
         self.challengeAnswer = challengeAnswer
         self.metrics = metrics
         self.logger = logger
+        // A deploy's old instances stop once nothing to them is open: idle keep-alive connections must not count.
+        routes.onBackendsRemoved { [weak self] removed in self?.closeIdleConnections(to: removed) }
+    }
+
+    /// On each event loop, closes the pool's idle connections to `backends`.
+    private func closeIdleConnections(to backends: [Backend]) {
+        for (eventLoop, pool) in pools.withLock({ $0.values.map { ($0.eventLoop, $0.pool) } }) {
+            eventLoop.execute { pool.value.closeIdle(to: backends) }
+        }
     }
 
     /// The idle-connection pool of `eventLoop`; call on that loop.
     func upstreamPool(on eventLoop: EventLoop) -> UpstreamConnectionPool {
         let key = ObjectIdentifier(eventLoop)
-        if let bound = pools.withLock({ $0[key] }) { return bound.value }
+        if let bound = pools.withLock({ $0[key] }) { return bound.pool.value }
         let bound = NIOLoopBound(UpstreamConnectionPool(), eventLoop: eventLoop)
-        pools.withLock { $0[key] = $0[key] ?? bound }
-        return pools.withLock { $0[key]! }.value
+        return pools.withLock { pools in
+            if pools[key] == nil { pools[key] = (eventLoop, bound) }
+            return pools[key]!.pool  // safe: set just above if it was not there
+        }.value
     }
 }
 

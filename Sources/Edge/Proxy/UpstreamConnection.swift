@@ -173,9 +173,10 @@ final class UpstreamConnectionPool {
         return nil
     }
 
-    /// Keeps `connection` for the next request to its backend, or closes it.
+    /// Keeps `connection` for the next request to its backend, or closes it (also when the backend is no
+    /// longer routed).
     func release(_ connection: UpstreamConnection) {
-        guard connection.isOpen, connection.reusable else {
+        guard connection.isOpen, connection.reusable, connection.backend.isRouted else {
             connection.close()
             return
         }
@@ -187,6 +188,16 @@ final class UpstreamConnectionPool {
         connection.delegate = nil
         connection.idlePool = self
         idle[key, default: []].append(connection)
+    }
+
+    /// Closes the idle connections to `backends` (no longer routed: see ``Backend/isRouted``).
+    func closeIdle(to backends: [Backend]) {
+        for backend in backends {
+            for connection in idle.removeValue(forKey: ObjectIdentifier(backend)) ?? [] {
+                connection.idlePool = nil
+                connection.close()
+            }
+        }
     }
 
     fileprivate func remove(_ connection: UpstreamConnection) {

@@ -14,6 +14,7 @@ public final class Backend: Sendable, CustomStringConvertible {
     /// The resolved socket address.
     let socketAddress: SocketAddress
     private let failedAt = Mutex<ContinuousClock.Instant?>(nil)
+    private let routed = Atomic<Bool>(true)
 
     /// - Throws: if `address` is not a numeric `ip:port`.
     public init(address: String) throws {
@@ -49,6 +50,12 @@ public final class Backend: Sendable, CustomStringConvertible {
 
     /// A response came back: the backend is healthy.
     func markHealthy() { failedAt.withLock { $0 = nil } }
+
+    /// Whether the route table still has it. Once not (a deploy retired its instance), connections to it are
+    /// not kept idle: what is left open is in use, and the instance stops when nothing is.
+    var isRouted: Bool { routed.load(ordering: .relaxed) }
+
+    func markUnrouted() { routed.store(false, ordering: .relaxed) }
 }
 
 /// The instances of one deployment (or one platform service), chosen round robin among the available ones.

@@ -16,6 +16,8 @@ public final class RouteTableStore: Sendable {
         /// Whether each source has delivered its table once (an empty one counts).
         var appRoutesReceived = false
         var aliasesReceived = false
+        /// Told of backends a new table no longer has (``onBackendsRemoved(_:)``).
+        var removalHandlers: [@Sendable ([Backend]) -> Void] = []
     }
 
     private let state: Mutex<State>
@@ -65,22 +67,39 @@ public final class RouteTableStore: Sendable {
         return true
     }
 
+    /// Calls `handler` with the backends each new table drops (a deploy retiring the old instances), after
+    /// they are marked no longer routed (``Backend/isRouted``).
+    func onBackendsRemoved(_ handler: @escaping @Sendable ([Backend]) -> Void) {
+        state.withLock { $0.removalHandlers.append(handler) }
+    }
+
     private func update(_ change: (inout RouteSources) -> Void) {
-        let resumed = state.withLock { state -> [(CheckedContinuation<BackendPool?, Never>, BackendPool)] in
+        typealias Resumed = [(CheckedContinuation<BackendPool?, Never>, BackendPool)]
+        let (resumed, removed, handlers) = state.withLock { state -> (Resumed, [Backend], [@Sendable ([Backend]) -> Void]) in
             var sources = state.sources
             change(&sources)
-            guard sources != state.sources else { return [] }
+            guard sources != state.sources else { return ([], [], []) }
             state.sources = sources
-            state.table = Self.build(sources, reusing: state.table, maxBodyBytes: maxBodyBytes, logger: logger)
-            guard !state.backendWaiters.isEmpty else { return [] }
+            let previous = state.table
+            state.table = Self.build(sources, reusing: previous, maxBodyBytes: maxBodyBytes, logger: logger)
+            let kept = Set(state.table.pools.values.flatMap(\.backends).map(ObjectIdentifier.init))
+            var removed: [Backend] = []
+            for backend in previous.pools.values.flatMap(\.backends) where !kept.contains(ObjectIdentifier(backend)) {
+                if !removed.contains(where: { $0 === backend }) { removed.append(backend) }
+            }
+            guard !state.backendWaiters.isEmpty else { return ([], removed, state.removalHandlers) }
             let ready = Dictionary(state.table.pools.values.filter { !$0.backends.isEmpty }.map { ($0.name, $0) }) { first, _ in first }
-            var resumed: [(CheckedContinuation<BackendPool?, Never>, BackendPool)] = []
+            var resumed: Resumed = []
             for (id, waiter) in state.backendWaiters {
                 guard let pool = ready[waiter.deployment] else { continue }
                 state.backendWaiters[id] = nil
                 resumed.append((waiter.continuation, pool))
             }
-            return resumed
+            return (resumed, removed, state.removalHandlers)
+        }
+        if !removed.isEmpty {
+            for backend in removed { backend.markUnrouted() }
+            for handler in handlers { handler(removed) }
         }
         for (continuation, pool) in resumed { continuation.resume(returning: pool) }
     }
