@@ -10,7 +10,7 @@ struct GitPushEndToEndTests {
     static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("examples")
 
-    @Test("push, zero-downtime redeploy, a failing health check keeps the old release, a monorepo")
+    @Test("push, zero-downtime redeploy, a failing health check keeps the old release, a monorepo, a WebSocket across a redeploy")
     func pushToRunningApp() async throws {
         let state = try temporaryDirectory("push")
         guard let dev = try await DevPlatformRun.start(stateDirectory: state, apiPort: try freePort(), sshPort: try freePort(),
@@ -126,6 +126,33 @@ struct GitPushEndToEndTests {
         let pypi = try await curl(["-I", "--max-time", "5", "https://pypi.org/simple/six/"]).0
         if pypi != 200 { print("PyPI unreachable (\(pypi)): the pip build step of the end-to-end test is skipped") }
         var projects = ["hello", "mono"]
+
+        // A WebSocket kept open through the edge across a redeploy: it goes on talking to the old release, which
+        // drains (keeps running while it is open), while a new connection reaches the new release; the old
+        // instance stops once the socket closes.
+        projects.append("chat")
+        _ = try await user.api(.post, "/v1/projects", ["name": "chat"])
+        let chat = try user.workTree(copying: "websocket-echo", named: "chat")
+        let chatV1 = try await user.push(chat, project: "chat")
+        #expect(chatV1.status == 0, "\(chatV1.output)")
+        let chatV1Address = try #require(chatV1.instanceAddresses.first, "\(chatV1.output)")
+        #expect(try await eventually(timeout: .seconds(10)) { edgeGet(dev, "web.chat.apps.localhost").body == "echo v1\n" })
+        let signals = state.appendingPathComponent("ws-\(UUID().uuidString.prefix(6))").path
+        try FileManager.default.createDirectory(atPath: signals, withIntermediateDirectories: true)
+        let client = Task { try await webSocketAcrossRedeploy(edge: dev.edgeAddress, host: "web.chat.apps.localhost", signals: signals) }
+        #expect(try await eventually(timeout: .seconds(30)) { FileManager.default.fileExists(atPath: signals + "/connected") })
+        try user.edit(chat, "app.py") { $0.replacingOccurrences(of: "\"echo v1\"", with: "\"echo v2\"") }
+        let chatV2 = try await user.push(chat, project: "chat")
+        #expect(chatV2.status == 0, "\(chatV2.output)")
+        #expect(chatV2.output.contains("-----> Retiring 1 instance(s) of the previous release once their open connections end"), "\(chatV2.output)")
+        try await Task.sleep(for: .seconds(2))  // past the drain delay: only the open socket keeps the old instance
+        // Any answer will do (this HTTP/1.0 probe gets a 400 from the websockets library): the instance runs.
+        #expect(RoutePoller.get(chatV1Address, host: "web.chat.apps.localhost").status != 0, "the old instance stopped under an open WebSocket")
+        FileManager.default.createFile(atPath: signals + "/switched", contents: nil)
+        let talked = try await client.value
+        #expect(talked.exitCode == 0 && talked.stdoutText == "echo v1: one\necho v1: two\necho v2: three\n", "\(talked)")
+        #expect(try await eventually(timeout: .seconds(10)) { RoutePoller.get(chatV1Address, host: "web.chat.apps.localhost").status == 0 },
+                "the old instance still runs after its last connection closed")
         if pypi == 200 {
             projects.append("deps")
             _ = try await user.api(.post, "/v1/projects", ["name": "deps"])
@@ -329,4 +356,32 @@ struct PushingUser {
 struct HarnessFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+/// A WebSocket client through the edge (python3-websockets): sends "one" and prints the echo, creates
+/// `<signals>/connected`, waits for `<signals>/switched` (the test redeploys meanwhile), sends "two" on the same
+/// socket, then "three" on a new one, printing each echo.
+func webSocketAcrossRedeploy(edge: String, host: String, signals: String) async throws -> ProgramRun.Result {
+    let script = #"""
+        import asyncio, os, sys, websockets
+        edge, host, signals = sys.argv[1], sys.argv[2], sys.argv[3]
+        address, port = edge.rsplit(":", 1)
+        def connect():
+            return websockets.connect("ws://%s/" % host, host=address, port=int(port), open_timeout=10)
+        async def main():
+            async with connect() as first:
+                await first.send("one"); print(await first.recv(), flush=True)
+                open(os.path.join(signals, "connected"), "w").close()
+                for _ in range(6000):
+                    if os.path.exists(os.path.join(signals, "switched")): break
+                    await asyncio.sleep(0.02)
+                await first.send("two"); print(await first.recv(), flush=True)
+                async with connect() as second:
+                    await second.send("three"); print(await second.recv(), flush=True)
+        asyncio.run(main())
+        """#
+    let path = signals + "/client.py"
+    try script.write(toFile: path, atomically: true, encoding: .utf8)
+    return try await ProgramRun("/usr/bin/python3", [path, edge, host, signals], environment: ["PATH": "/usr/bin:/bin"],
+                                timeout: .seconds(180)).run()
 }
