@@ -45,17 +45,10 @@ public enum FavorDynamicModifications {
     /// a read stops short before one that does not fit.
     public static func readMountInfo() throws(CgroupError) -> String {
         let path = "/proc/self/mountinfo"
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .readFailed(path: path, SystemCallError(operation: "open(\(path))", errno: errno)) }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 16384)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else { throw .readFailed(path: path, SystemCallError(operation: "read(\(path))", errno: errno)) }
-            if count == 0 { return String(decoding: bytes, as: UTF8.self) }
-            bytes += buffer[..<count]
+        do throws(SystemCallError) {
+            return try KernelFile.read(path)
+        } catch {
+            throw .readFailed(path: path, error)
         }
     }
 

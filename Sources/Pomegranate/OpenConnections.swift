@@ -1,4 +1,5 @@
 import Foundation
+import Systemd
 
 /// Open TCP connections to an instance's port, read from its own network namespace's socket tables
 /// (`/proc/<pid>/net/tcp` and `tcp6` of the instance's init). After a deploy switches routes, the old
@@ -11,7 +12,8 @@ enum OpenConnections {
         var total = 0
         var readAny = false
         for table in ["tcp", "tcp6"] {
-            guard let text = try? String(contentsOfFile: "/proc/\(pid)/net/\(table)", encoding: .utf8) else { continue }
+            // Read whole (KernelFile): a busy instance's table is longer than the 4 KiB Foundation would read.
+            guard let text = try? KernelFile.read("/proc/\(pid)/net/\(table)") else { continue }
             readAny = true
             total += count(inTable: text, port: port)
         }

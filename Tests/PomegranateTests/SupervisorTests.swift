@@ -36,8 +36,10 @@ struct SupervisorTests {
         #expect(retired.allSatisfy { $0.state == .stopping }, "\(retired)")
         // Nothing is open to them: they stop after the drain delay.
         #expect(await SupervisorHarness.eventually(5) { first.allSatisfy { $0.pid.map { kill($0, 0) != 0 } ?? false } })
-        let status = try #require(await supervisor.status(deploymentID: identity.deploymentID).first)
-        #expect(status.servingReleaseID == "r2" && status.instances.map(\.id) == second.map(\.id))
+        #expect(await SupervisorHarness.eventually(5) {
+            await supervisor.status(deploymentID: identity.deploymentID).first?.instances.map(\.id) == second.map(\.id)
+        })
+        #expect(await supervisor.status(deploymentID: identity.deploymentID).first?.servingReleaseID == "r2")
 
         _ = await supervisor.stop(deploymentID: identity.deploymentID)
         #expect(await supervisor.status(deploymentID: identity.deploymentID).isEmpty)
@@ -84,7 +86,8 @@ struct SupervisorTests {
                 #expect(try client.receive().hasPrefix("HTTP/1.0 200"), "the request in flight is answered by the old release")
                 client.close()
                 #expect(await SupervisorHarness.eventually(3) { kill(oldPID, 0) != 0 }, "still running after its last connection closed")
-                #expect(await Self.logText(supervisor, identity).contains("1 open connection(s)"))
+                // (Under load an earlier probe's connection may still be counted too.)
+                #expect(await Self.logText(supervisor, identity).contains("open connection(s); it stops once they end"))
                 #expect(await SupervisorHarness.eventually(3) {
                     (try? await supervisor.removeBuilds(deploymentID: identity.deploymentID, builds: [oldDirectory])) == [oldDirectory]
                 }, "the build stays after its instance stopped")
