@@ -86,7 +86,9 @@ public actor Supervisor {
         try save(state)
         log(state.identity, "routes now point at release \(releaseID)")
         publishRoutes()
-        let ids = instances.values.filter { $0.record.deploymentID == deploymentID && $0.record.releaseID != releaseID }.map(\.record.id)
+        // Instances already stopping (still draining after an earlier promote) have their own retirement.
+        let ids = instances.values.filter { $0.record.deploymentID == deploymentID && $0.record.releaseID != releaseID && $0.state != .stopping }
+            .map(\.record.id)
         guard !ids.isEmpty else { return [] }
         for id in ids { instances[id]?.state = .stopping }
         drainingReleaseDirectories[deploymentID, default: []].formUnion(retiredDirectories)

@@ -197,7 +197,10 @@ struct SupervisorTests {
         for await line in supervisor.logs.lines(deploymentID: identity.deploymentID, follow: false) { lines.append(line) }
         #expect(lines.filter { $0.stream == .stdout && $0.text == "started \(instance.id)" }.count >= 3)
         #expect(lines.contains { $0.stream == .stderr && $0.text == "boom" })
-        #expect(lines.contains { $0.stream == .system && $0.text.contains("restarting in 2 s") })
+        // The backoff doubles: 1 s after the first crash, 2 s after the second (the maximum here).
+        let backoffs = lines.filter { $0.stream == .system && $0.text.contains("restarting in") }.map(\.text)
+        #expect(backoffs.count >= 2 && backoffs[0].hasSuffix("restarting in 1 s (restart 1)") && backoffs[1].hasSuffix("restarting in 2 s (restart 2)"),
+                "\(backoffs)")
         _ = await supervisor.stop(deploymentID: identity.deploymentID)
     }
 
