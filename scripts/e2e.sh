@@ -205,7 +205,8 @@ verified_get() { curl -s -m 5 --cacert "$ACME/issuing-root.pem" --resolve "$HOST
 for _ in $(seq 60); do [ "$(verified_get)" = "hello from python" ] && break; sleep 0.5; done
 [ "$(verified_get)" = "hello from python" ] || { verified_get -v -o /dev/null; tail -20 "$ACME/pebble.log"; exit 1; }
 verified_get -v -o /dev/null 2>&1 | grep -E "^\* +(issuer|subject):|^< HTTP/2 200" | sed 's/^/  /'
-echo "port 443: 200 'hello from python', verified against pebble's root"
+verified_get -o /dev/null -w '%{http_version}' | grep -qx 2 || { echo "the app was not served over HTTP/2"; exit 1; }
+echo "port 443: 200 'hello from python' over HTTP/2, verified against pebble's root"
 inside 'find /var/lib/paastech/edge -type f -exec stat -c "%a %U %n" {} +' | sed 's/^/  /'
 [ -z "$(inside 'find /var/lib/paastech/edge -type f \( ! -perm 600 -o ! -user paastech-edge \)')" ] \
     || { echo "a key or certificate is not 0600 and the edge's own"; exit 1; }
@@ -262,6 +263,12 @@ for n in 2 3 4; do
     git -C "$WORK/app" push ssh://git@127.0.0.1:2222/alice/hello.git main >"$WORK/push$n.log" 2>&1 || { cat "$WORK/push$n.log"; exit 1; }
     grep -q "^remote: -----> Live at " "$WORK/push$n.log" || { cat "$WORK/push$n.log"; exit 1; }
     { grep -E "pruned old releases|unused build" "$WORK/push$n.log" || true; } | sed "s/^remote: */  push $n: /"
+    # The previous release retires in the background once nothing is open to it (after at least 1 s); its build
+    # stays until then, and the next push's prune takes it. Wait for it, so that each push has one to take.
+    STARTED=$(date +%s%N)
+    for _ in $(seq 100); do [ "$(inside 'pgrep -xc init')" = 1 ] && break; sleep 0.1; done
+    echo "  push $n: the previous release stopped $(( ($(date +%s%N) - STARTED) / 1000000 )) ms after the push ended"
+    [ "$(inside 'pgrep -xc init')" = 1 ] || { inside "journalctl -u pomegranate -n 30 --no-pager -o cat"; exit 1; }
 done
 grep -q "removed 1 unused build(s)" "$WORK/push4.log" || { cat "$WORK/push4.log"; exit 1; }
 RELEASES=$(inside 'find /var/lib/paastech/releases -mindepth 1 -maxdepth 1 -type d ! -name .incoming')

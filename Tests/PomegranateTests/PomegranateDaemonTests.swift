@@ -170,6 +170,21 @@ struct PomegranateDaemonTests {
         #expect(bothRuns, "\(lines)")
         #expect(lines.contains { $0.contains("re-adopted") })
 
+        // A redeploy through the daemon: the previous release's instance stops once drained.
+        let previous = try #require(try await daemon.status().first { $0.deploymentID == request.deploymentID }?.instances.first)
+        var second = Self.deployRequest(directory: try SupervisorHarness.releaseDirectory(serving: "second"))
+        second.deploymentID = request.deploymentID
+        second.projectID = request.projectID
+        second.releaseID = "r2"
+        try await PomegranateConnection.withClient(socketPath: daemon.socket) { client in
+            _ = try await client.releases.deploy(second)
+            var promote = Paastech_Pomegranate_V1_PromoteRequest()
+            promote.deploymentID = request.deploymentID
+            promote.releaseID = "r2"
+            _ = try await client.releases.promote(promote)
+        }
+        #expect(await SupervisorHarness.eventually(10) { kill(previous.pid, 0) != 0 }, "the previous release still runs: \(daemon.log)")
+
         try await daemon.stopDeployment(request.deploymentID)
         await daemon.stop()
     }
