@@ -63,8 +63,8 @@ struct LimitsTests {
             }
             #expect(ContinuousClock.now - spawned < .seconds(5), "a host fork/exec took \(ContinuousClock.now - spawned)")
         }
-        // At least its init and shell (which sleeps a second after the bomb), never more than the limit.
-        #expect(most >= 2 && most <= 48, "the sandbox's processes seen on the host: at most \(most)")
+        // Seen at all (the count works; how many depends on when the samples fall), never more than the limit.
+        #expect(most >= 1 && most <= 48, "the sandbox's processes seen on the host: at most \(most)")
         let result = try await run.value
         #expect(result.exit.events.pidsMaxHits > 0, "\(result.exit)")
         #expect(ContinuousClock.now - started < .seconds(30))
