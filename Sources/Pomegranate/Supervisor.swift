@@ -77,6 +77,15 @@ public actor Supervisor {
     /// Routes the deployment's hosts to `releaseID` and retires every other release in the background
     /// (``retire(_:identity:releaseDirectories:)``). Returns the retiring instances, now `stopping`.
     public func promote(deploymentID: String, releaseID: String) async throws(PomegranateError) -> [InstanceStatus] {
+        // The pipeline has health-checked the release, but routes carry only the instances pomegranate itself has
+        // seen accept connections (PortProbe, asynchronous): wait for that, briefly, so that the switch never
+        // leaves the hosts without a backend (the edge would answer 503 meanwhile).
+        let deadline = ContinuousClock.now + .seconds(5)
+        while ContinuousClock.now < deadline, instances.values.contains(where: {
+            $0.record.deploymentID == deploymentID && $0.record.releaseID == releaseID && $0.state == .running && !$0.accepting
+        }) {
+            try? await Task.sleep(for: .milliseconds(5))
+        }
         guard var state = deployments[deploymentID] else { throw .unknownDeployment(deploymentID) }
         guard state.releases[releaseID] != nil else { throw .unknownRelease(deployment: deploymentID, release: releaseID) }
         let retiredReleases = state.releases.keys.filter { $0 != releaseID }

@@ -123,9 +123,13 @@ struct SupervisorTests {
                                              hosts: ["web.slow.apps.test"])
         spec.command = ["/bin/sh", "-c", "sleep 1.5; exec " + spec.command.joined(separator: " ")]
         let started = try await supervisor.deploy(identity, spec)
-        _ = try await supervisor.promote(deploymentID: identity.deploymentID, releaseID: "r1")
-        let before = await SupervisorHarness.routes(of: supervisor, within: 0.5) { _ in true }
-        #expect(before?.routes.first?.backends == [], "routed before its app listens")
+        // Promote waits (at most 5 s) for its instances to accept, so the switch never leaves the host without one.
+        let promoting = Task { try await supervisor.promote(deploymentID: identity.deploymentID, releaseID: "r1") }
+        try await Task.sleep(for: .milliseconds(500))
+        let before = await SupervisorHarness.routes(of: supervisor, within: 0.2) { _ in true }
+        #expect(before?.routes.isEmpty == true, "routed before its app listens: \(String(describing: before))")
+        _ = try await promoting.value
+        #expect(HTTPProbe.get(address: started.first?.address ?? "", timeoutMilliseconds: 300) == "slow start", "promoted before it listened")
         let routed = await SupervisorHarness.routes(of: supervisor) { $0.routes.first?.backends.isEmpty == false }
         #expect(routed?.routes.first?.backends == started.compactMap(\.address))
         #expect(HTTPProbe.get(address: started.first?.address ?? "") == "slow start")
