@@ -72,11 +72,15 @@ struct ChildProcessTests {
     }
 
     @Test func terminateEscalatesToSIGKILL() async throws {
-        // The shell ignores SIGTERM (and so does the short sleep it waits for).
+        // The shell ignores SIGTERM (and so does the short sleep it waits for). It says when its trap is in place:
+        // a fixed wait was too short for a shell starting on a loaded machine, which SIGTERM then killed.
+        let ready = "/tmp/paastech-trap-\(getpid())-\(UInt32.random(in: .min ... .max))"
+        defer { unlink(ready) }
         let child = try ChildProcess.spawn(
-            executable: "/bin/sh", arguments: ["-c", "trap '' TERM; sleep 3"], environment: [:], passingFDs: []
+            executable: "/bin/sh", arguments: ["-c", "trap '' TERM; : > \(ready); sleep 3"], environment: [:], passingFDs: []
         )
-        try await Task.sleep(for: .milliseconds(100))  // let the shell install its trap
+        for _ in 0..<500 where access(ready, F_OK) != 0 { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(access(ready, F_OK) == 0, "the shell did not start")
         let started = ContinuousClock.now
         child.terminate(after: .milliseconds(300))
         #expect(await child.waitForExit() == .signaled(signal: SIGKILL))
