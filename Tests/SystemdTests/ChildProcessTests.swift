@@ -72,12 +72,13 @@ struct ChildProcessTests {
     }
 
     @Test func terminateEscalatesToSIGKILL() async throws {
-        // The shell ignores SIGTERM (and so does the short sleep it waits for). It says when its trap is in place:
+        // The shell ignores SIGTERM, and so does the sleep it becomes (an ignored signal stays ignored across exec).
+        // It says when its trap is in place:
         // a fixed wait was too short for a shell starting on a loaded machine, which SIGTERM then killed.
         let ready = "/tmp/paastech-trap-\(getpid())-\(UInt32.random(in: .min ... .max))"
         defer { unlink(ready) }
         let child = try ChildProcess.spawn(
-            executable: "/bin/sh", arguments: ["-c", "trap '' TERM; : > \(ready); sleep 3"], environment: [:], passingFDs: []
+            executable: "/bin/sh", arguments: ["-c", "trap '' TERM; : > \(ready); exec sleep 20"], environment: [:], passingFDs: []
         )
         for _ in 0..<500 where access(ready, F_OK) != 0 { try await Task.sleep(for: .milliseconds(10)) }
         #expect(access(ready, F_OK) == 0, "the shell did not start")
@@ -85,7 +86,8 @@ struct ChildProcessTests {
         child.terminate(after: .milliseconds(300))
         #expect(await child.waitForExit() == .signaled(signal: SIGKILL))
         let waited = ContinuousClock.now - started
-        #expect(waited >= .milliseconds(300) && waited < .seconds(2))
+        // Not before the grace period (no upper bound: a loaded machine delays the timer and the observation).
+        #expect(waited >= .milliseconds(300))
     }
 
     @Test func terminateOfACooperativeChildNeedsNoSIGKILL() async throws {
