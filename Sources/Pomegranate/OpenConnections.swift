@@ -1,4 +1,3 @@
-import Foundation
 import Systemd
 
 /// Open TCP connections to an instance's port, read from its own network namespace's socket tables
@@ -15,21 +14,8 @@ enum OpenConnections {
             // Read whole (KernelFile): a busy instance's table is longer than the 4 KiB Foundation would read.
             guard let text = try? KernelFile.read("/proc/\(pid)/net/\(table)") else { continue }
             readAny = true
-            total += count(inTable: text, port: port)
+            total += SocketTable.establishedConnections(toPort: port, in: text)
         }
         return readAny ? total : nil
-    }
-
-    /// Counts the rows of a `/proc/net/tcp`-format table whose local port is `port` and whose state is
-    /// `01` (ESTABLISHED). Rows: `sl local_address rem_address st ...`, addresses as `HEXIP:HEXPORT`.
-    static func count(inTable text: String, port: Int) -> Int {
-        let wantedPort = String(format: "%04X", port)
-        var count = 0
-        for line in text.split(separator: "\n").dropFirst() {
-            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard fields.count > 3, let colon = fields[1].lastIndex(of: ":") else { continue }
-            if fields[1][fields[1].index(after: colon)...] == wantedPort && fields[3] == "01" { count += 1 }
-        }
-        return count
     }
 }

@@ -122,7 +122,7 @@ final class TestBackend: Sendable {
     private let stopped = Mutex(false)
 
     /// Python's ThreadingHTTPServer (HTTP/1.1 keep-alive) answering its `name`; `/headers` echoes the
-    /// request headers as JSON, `/stream` sends three events 300 ms apart (`/longstream` ten), POST counts the body.
+    /// request headers as JSON, `/stream` sends three events 300 ms apart (`/longstream` ten, `/slowstream` twenty), POST counts the body.
     static func http(_ name: String, in directory: String) throws -> TestBackend {
         try TestBackend(script: httpScript, name: name, directory: directory)
     }
@@ -166,12 +166,12 @@ final class TestBackend: Sendable {
             def do_GET(self):
                 if self.path == "/headers":
                     self.reply(json.dumps({k.lower(): v for k, v in self.headers.items()}).encode(), content_type="application/json")
-                elif self.path in ("/stream", "/longstream"):
+                elif self.path in ("/stream", "/longstream", "/slowstream"):
                     self.send_response(200)
                     self.send_header("content-type", "text/event-stream")
                     self.send_header("transfer-encoding", "chunked")
                     self.end_headers()
-                    for i in range(3 if self.path == "/stream" else 10):
+                    for i in range({"/stream": 3, "/longstream": 10}.get(self.path, 20)):
                         event = ("data: %d %f\n\n" % (i, time.time())).encode()
                         self.wfile.write(b"%x\r\n%s\r\n" % (len(event), event))
                         self.wfile.flush()

@@ -133,10 +133,11 @@ struct ProxyTests {
             edge.route(["drop.apps.test": [old]], version: 1)
             #expect(try await eventually { try await edge.status("drop.apps.test") == 200 })
             let oldPort = try #require(Int(old.address.split(separator: ":").last ?? ""))
-            // Ten events 300 ms apart: still streaming from the old instance when the routes change. Once its first
-            // event is in, a request opens a second connection (the stream holds the first), which the edge keeps idle.
+            // Twenty events 300 ms apart (6 s: a loaded machine still has it streaming when the routes change), from the
+            // old instance. Once its first event is in, a request opens a second connection (the stream holds the first),
+            // which the edge keeps idle.
             let events = edge.directory + "/events"
-            let stream = Task { try await edge.curl(["-sS", "-N", "-o", events], host: "drop.apps.test", path: "/longstream") }
+            let stream = Task { try await edge.curl(["-sS", "-N", "-o", events], host: "drop.apps.test", path: "/slowstream") }
             #expect(try await eventually(within: 10) { ((try? String(contentsOfFile: events, encoding: .utf8)) ?? "").contains("data: 0 ") })
             #expect(try await edge.curl(["-sS"], host: "drop.apps.test").stdoutText == "old")
             // (Idle ones: one per event loop that served a request here, so one or two.)
@@ -146,7 +147,7 @@ struct ProxyTests {
             #expect(try await edge.curl(["-sS"], host: "drop.apps.test").stdoutText == "new")
             _ = try await stream.value
             let streamed = (try? String(contentsOfFile: events, encoding: .utf8)) ?? ""
-            #expect(streamed.split(separator: "\n").filter { $0.hasPrefix("data: ") }.count == 10, "\(streamed)")
+            #expect(streamed.split(separator: "\n").filter { $0.hasPrefix("data: ") }.count == 20, "\(streamed)")
             // Its connection was not kept for reuse: nothing is left open to the old instance.
             #expect(try await eventually(within: 2) { establishedConnections(toPort: oldPort, of: old) == 0 })
         }
@@ -319,10 +320,5 @@ func pollEvery20ms(port: Int, host: String, seconds: Double) async throws -> Pol
 /// Established TCP connections to a local port, from the host's socket table (IPv4), read whole: with the
 /// whole suite running it is far longer than the 4 KiB Foundation's String(contentsOfFile:) reads of it.
 func establishedConnections(toPort port: Int, of backend: TestBackend) -> Int {
-    let table = (try? KernelFile.read("/proc/\(backend.process.pid)/net/tcp")) ?? ""
-    let wanted = String(format: "%04X", port)
-    return table.split(separator: "\n").dropFirst().filter { line in
-        let fields = line.split(separator: " ")
-        return fields.count > 3 && fields[1].hasSuffix(":" + wanted) && fields[3] == "01"
-    }.count
+    SocketTable.establishedConnections(toPort: port, in: (try? KernelFile.read("/proc/\(backend.process.pid)/net/tcp")) ?? "")
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Systemd
 import Testing
 @testable import Pomegranate
 
@@ -18,10 +19,12 @@ struct PomegranateUnitTests {
         let tcp6 = header + """
                0: 0000000000000000FFFF00000C00580A:1F40 0000000000000000FFFF00000100580A:B1B0 01 00000000:00000000 00:00000000 00000000 200000 0 5 1 0 20 4 30 10 -1
             """
-        #expect(OpenConnections.count(inTable: tcp, port: 8000) == 1)
-        #expect(OpenConnections.count(inTable: tcp6, port: 8000) == 1)
-        #expect(OpenConnections.count(inTable: tcp, port: 5432) == 0, "an outgoing connection is not one to the app")
-        #expect(OpenConnections.count(inTable: tcp, port: 50000) == 1)
+        #expect(SocketTable.establishedConnections(toPort: 8000, in: tcp) == 1)
+        #expect(SocketTable.establishedConnections(toPort: 8000, in: tcp6) == 1)
+        #expect(SocketTable.establishedConnections(toPort: 5432, in: tcp) == 0, "an outgoing connection is not one to the app")
+        #expect(SocketTable.establishedConnections(toPort: 50000, in: tcp) == 1)
+        let port80 = header + "   0: 0100007F:0050 0100007F:C000 01 00000000:00000000 00:00000000 00000000 0 0 6 1 0 20 4 30 10 -1\n"
+        #expect(SocketTable.establishedConnections(toPort: 80, in: port80) == 1, "a port of fewer than four hex digits")
         #expect(OpenConnections.count(pid: Int32.max, port: 8000) == nil)
     }
 

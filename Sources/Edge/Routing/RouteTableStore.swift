@@ -83,10 +83,12 @@ public final class RouteTableStore: Sendable {
             let previous = state.table
             state.table = Self.build(sources, reusing: previous, maxBodyBytes: maxBodyBytes, logger: logger)
             let kept = Set(state.table.pools.values.flatMap(\.backends).map(ObjectIdentifier.init))
-            var removed: [Backend] = []
+            // One entry per backend, though several pools (a deployment and its project alias) may hold it.
+            var dropped: [ObjectIdentifier: Backend] = [:]
             for backend in previous.pools.values.flatMap(\.backends) where !kept.contains(ObjectIdentifier(backend)) {
-                if !removed.contains(where: { $0 === backend }) { removed.append(backend) }
+                dropped[ObjectIdentifier(backend)] = backend
             }
+            let removed = Array(dropped.values)
             guard !state.backendWaiters.isEmpty else { return ([], removed, state.removalHandlers) }
             let ready = Dictionary(state.table.pools.values.filter { !$0.backends.isEmpty }.map { ($0.name, $0) }) { first, _ in first }
             var resumed: Resumed = []
