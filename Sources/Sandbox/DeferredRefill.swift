@@ -12,7 +12,7 @@ import Synchronization
 /// refills at once.
 final class DeferredRefill: Sendable {
     /// Long enough for a start to finish (2 to 3 ms here) and for the app's first moments.
-    static let delay = DispatchTimeInterval.milliseconds(20)
+    static let delay = Duration.milliseconds(20)
 
     private let queue: DispatchQueue
     /// Entered when a refill is scheduled, left when it has run: what ``waitUntilDone()`` waits for.
@@ -46,7 +46,8 @@ final class DeferredRefill: Sendable {
         if urgent {
             queue.async(execute: run)
         } else {
-            queue.asyncAfter(deadline: .now() + Self.delay, execute: run)
+            let queue = queue
+            DelayedWork.shared.run(after: Self.delay) { queue.async(execute: run) }
         }
     }
 

@@ -24,7 +24,7 @@ struct RootTemplateTests {
         #expect(counts.last == 0, "\(result.output)")
     }
 
-    @Test("a bound host file replaced since the template was built (a new init) is picked up")
+    @Test("a bound host file replaced since the template was built (a new init) is picked up within a second")
     func replacedFileRebuildsTemplate() async throws {
         let directory = "/tmp/paastech-template-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -42,6 +42,8 @@ struct RootTemplateTests {
         try "#!/bin/sh\necho replaced\n".write(toFile: initPath + ".new", atomically: false, encoding: .utf8)
         chmod(initPath + ".new", 0o755)
         #expect(rename(initPath + ".new", initPath) == 0)
+        // The watched files are looked at at most once a second (RootTemplates.checkInterval).
+        try await Task.sleep(for: .milliseconds(1100))
         let replaced = OutputFile()
         options.stdio = [0, replaced.fd, replaced.fd]
         #expect(try await runner.run(options).status == 0)
