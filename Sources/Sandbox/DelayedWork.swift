@@ -31,8 +31,8 @@ final class DelayedWork: @unchecked Sendable {
         pthread_condattr_destroy(&attributes)
     }
 
-    /// Runs `work` on the delayed-work thread once `delay` has passed (on Dispatch's own queue if that
-    /// thread cannot be made).
+    /// Runs `work` on the delayed-work thread once `delay` has passed; if that thread cannot be made, at once
+    /// on the calling thread (with anything else waiting), as background work that is late is still done.
     func run(after delay: Duration, _ work: @escaping @Sendable () -> Void) {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
