@@ -5,7 +5,7 @@ import Synchronization
 /// Removes the cgroups of ended sandboxes off their exit path (kill check and an rmdir per controller,
 /// about 0.15 ms), and lets a sandbox that reuses the same name wait for its predecessor's removal.
 ///
-/// A removal starts ``delay`` after the exit, or at once when someone waits for it. Started at the exit, it
+/// A removal starts ``defaultDelay`` after the exit, or at once when someone waits for it. Started at the exit, it
 /// ran beside the exit's report to whoever awaited it and, on a 2-core host, delayed that report by about
 /// 0.13 ms (measured in `make bench`: the woken worker took the CPU from the reporting thread).
 final class CgroupRemovals: Sendable {
@@ -15,16 +15,18 @@ final class CgroupRemovals: Sendable {
 
     /// How long a removal waits unless someone waits for it: past the exit's report and the caller's first
     /// reaction to it.
-    static let delay = Duration.milliseconds(10)
+    static let defaultDelay = Duration.milliseconds(10)
+    private let delay: Duration
 
     private struct State {
         var pending: [CgroupName: (number: UInt64, removal: PendingRemoval)] = [:]
         var started: UInt64 = 0
     }
 
-    init(manager: any CgroupManager, logger: Logger) {
+    init(manager: any CgroupManager, logger: Logger, delay: Duration = defaultDelay) {
         self.manager = manager
         self.logger = logger
+        self.delay = delay
     }
 
     /// Starts removing `cgroup` (killing anything left in it) and returns at once.
@@ -49,7 +51,7 @@ final class CgroupRemovals: Sendable {
                 }
             }
             state.pending[cgroup.name] = (number, removal)
-            DelayedWork.shared.run(after: Self.delay) { _ = removal.start() }
+            DelayedWork.shared.run(after: delay) { _ = removal.start() }
         }
     }
 

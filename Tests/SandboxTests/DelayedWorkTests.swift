@@ -1,4 +1,5 @@
 import Cgroups
+import Logging
 @testable import Sandbox
 import Synchronization
 import Testing
@@ -29,21 +30,32 @@ struct DelayedWorkTests {
 
 @Suite("Cgroup removal of ended sandboxes", .serialized)
 struct CgroupRemovalTests {
-    @Test("an ended sandbox's cgroup goes away on its own shortly after; the same id started at once does not wait out the delay")
+    @Test("an ended sandbox's cgroup goes away on its own shortly after, and a sandbox of the same id starts")
     func removedAfterExit() async throws {
         var options = SandboxHarness.options("exit 0")
         options.id = "removal-" + String(UInt32.random(in: .min ... .max), radix: 16)
         let name = try CgroupName.app(validating: options.id)
         let manager = SandboxHarness.runner.cgroups
         #expect(try await SandboxHarness.run(options).status == 0)
-        // The second start hurries its predecessor's removal and reuses the name.
-        let restart = ContinuousClock.now
+        // The second start waits for its predecessor's removal and reuses the name.
         #expect(try await SandboxHarness.run(options).status == 0)
-        #expect(ContinuousClock.now - restart < .seconds(2))
         let deadline = ContinuousClock.now + .seconds(3)
         while try manager.existing().contains(name), ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(5))
         }
         #expect(try !manager.existing().contains(name), "removed on its own")
+    }
+
+    @Test("waiting for a removal starts it at once instead of after its delay")
+    func waitingHurriesTheRemoval() async throws {
+        let manager = SandboxHarness.runner.cgroups
+        let removals = CgroupRemovals(manager: manager, logger: Logger(label: "test"), delay: .seconds(60))
+        let name = try CgroupName.app(validating: "hurried-" + String(UInt32.random(in: .min ... .max), radix: 16))
+        removals.remove(try manager.create(name, limits: ResourceLimits(pids: 16)))
+        #expect(try manager.existing().contains(name), "started before its delay")
+        let waited = ContinuousClock.now
+        await removals.waitUntilRemoved(name)
+        #expect(ContinuousClock.now - waited < .seconds(5))
+        #expect(try !manager.existing().contains(name))
     }
 }
